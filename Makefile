@@ -1,0 +1,45 @@
+# Quick start: `make run` (the system on SQLite with demo data) and `make test` (everything).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/duban
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres lint browser-deps clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py demo
+	DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py serve
+
+# Chromium for the browser test comes from Debian, never from a download of its own.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and CJK fonts for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+lint: install
+	$(BIN)/ruff check duban tests
+	$(BIN)/ruff format --check duban tests
+	$(BIN)/mypy duban
+
+test-sqlite: install
+	DEBUG=1 DATABASE_URL= $(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install
+	DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_PG)} $(BIN)/pytest -p no:cacheprovider
+
+test: install browser-deps lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var

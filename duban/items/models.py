@@ -1,0 +1,334 @@
+"""Items (督办事项) and what hangs off them: changes, plans, feedback, notices.
+
+State changes happen only in `duban.items.actions`; rows are read through
+`Item.objects.visible_to(user)` (`duban.items.visibility`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .states import Status
+
+
+class SourceKind(models.TextChoices):
+    MEETING = "meeting", _("会议决定事项")
+    ANNUAL = "annual", _("年度重点工作")
+    OTHER = "other", _("其他交办事项")
+
+
+class SourceBody(models.TextChoices):
+    """Where the decision came from; which ones fit depends on the source kind (R-S1)."""
+
+    STANDING_COMMITTEE = "standing_committee", _("党委常委会")
+    PRESIDENT_MEETING = "president_meeting", _("校长办公会")
+    SECRETARY_MEETING = "secretary_meeting", _("书记办公会")
+    WORK_POINTS = "work_points", _("党政工作要点")
+    MAJOR_PLAN = "major_plan", _("重大规划")
+    SUPERIOR = "superior", _("上级决策部署或交办转办事项")
+    INSTRUCTION = "instruction", _("校领导批示")
+    PARTY_CONGRESS = "party_congress", _("党代会")
+    STAFF_CONGRESS = "staff_congress", _("教代会")
+    PARTY_PLENARY = "party_plenary", _("党委全会")
+    SPECIAL_MEETING = "special_meeting", _("专题工作会议")
+
+
+SOURCE_BODIES: dict[str, tuple[str, ...]] = {
+    SourceKind.MEETING: (
+        SourceBody.STANDING_COMMITTEE,
+        SourceBody.PRESIDENT_MEETING,
+        SourceBody.SECRETARY_MEETING,
+    ),
+    SourceKind.ANNUAL: (SourceBody.WORK_POINTS, SourceBody.MAJOR_PLAN),
+    SourceKind.OTHER: (
+        SourceBody.SUPERIOR,
+        SourceBody.INSTRUCTION,
+        SourceBody.PARTY_CONGRESS,
+        SourceBody.STAFF_CONGRESS,
+        SourceBody.PARTY_PLENARY,
+        SourceBody.SPECIAL_MEETING,
+    ),
+}
+
+# Ledger numbers are kept per year and category (R-S5): 督会〔2026〕第0012号.
+LEDGER_PREFIX: dict[str, str] = {
+    SourceKind.MEETING: "督会",
+    SourceKind.ANNUAL: "督要",
+    SourceKind.OTHER: "督交",
+}
+
+
+class DeadlineRule(models.TextChoices):
+    MINUTES_DEADLINE = "minutes_deadline", _("会议纪要明确的时限")  # R-D1
+    TEN_WORKDAYS = "ten_workdays", _("纪要印发后第10个工作日")  # R-D2
+    OFFICE_SET = "office_set", _("督办部门根据实际确定")  # R-D3
+    YEAR_END = "year_end", _("当年12月31日")  # R-D4
+    INSTRUCTION = "instruction", _("领导批示明确的时限")  # R-D5
+
+
+class Confidentiality(models.TextChoices):
+    ORDINARY = "ordinary", _("普通")
+    SENSITIVE = "sensitive", _("敏感")
+    DISCIPLINE = "discipline", _("执纪审查")
+    CLASSIFIED = "classified", _("涉密")
+
+
+class LedgerCounter(models.Model):
+    """The last ledger number given per year and category; numbers are never reused."""
+
+    year = models.PositiveSmallIntegerField()
+    source_kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["year", "source_kind"], name="one_counter_per_category")
+        ]
+
+
+class ItemQuerySet(models.QuerySet["Item"]):
+    def visible_to(self, user: object) -> ItemQuerySet:
+        from .visibility import visible_items_filter
+
+        return self.filter(visible_items_filter(user))
+
+
+class Item(models.Model):
+    ledger_number = models.CharField(_("台账编号"), max_length=40, unique=True)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial = models.PositiveIntegerField(_("序号"))
+    title = models.CharField(_("事项名称"), max_length=200)
+    content = models.TextField(_("工作内容"))
+    basis = models.TextField(_("督办依据"), help_text=_("所依据的文件、会议纪要或批示"))
+    source_kind = models.CharField(_("来源类别"), max_length=20, choices=SourceKind.choices)
+    source_body = models.CharField(_("具体来源"), max_length=30, choices=SourceBody.choices)
+    minutes_issued_on = models.DateField(_("纪要印发日期"), null=True, blank=True)
+    deciding_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定立项的校领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decided_items",
+    )
+    decided_on = models.DateField(_("领导决定日期"), null=True, blank=True)
+    deadline_rule = models.CharField(_("时限依据"), max_length=20, choices=DeadlineRule.choices)
+    deadline_reason = models.TextField(_("时限确定理由"), blank=True)
+    original_deadline = models.DateField(_("原定办结时限"))
+    deadline = models.DateField(_("办结时限"), db_index=True)
+    deadline_provisional = models.BooleanField(_("时限按暂定日历计算"), default=False)
+    confidentiality = models.CharField(
+        _("密级类别"), max_length=20, choices=Confidentiality.choices, default="ordinary"
+    )
+    urgent = models.BooleanField(_("紧急事项"), default=False)
+    lead_unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("承办单位"),
+        on_delete=models.PROTECT,
+        related_name="led_items",
+    )
+    cooperating_units = models.ManyToManyField(
+        "organisation.Unit",
+        verbose_name=_("配合单位"),
+        blank=True,
+        related_name="cooperating_items",
+    )
+    supervising_office = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("督办部门"),
+        on_delete=models.PROTECT,
+        related_name="supervised_items",
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("督办员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_items",
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.ESTABLISHED
+    )
+    established_at = models.DateTimeField(_("立项时间"))
+    assigned_at = models.DateTimeField(_("交办时间"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("报结时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    last_feedback_at = models.DateTimeField(_("最近反馈时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("立项人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "source_kind", "-serial"]
+        verbose_name = _("督办事项")
+        verbose_name_plural = _("督办事项")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "source_kind", "serial"], name="one_serial_per_category"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["lead_unit", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ledger_number} {self.title}"
+
+    @property
+    def deadline_extended(self) -> bool:
+        return self.deadline != self.original_deadline
+
+
+class ItemChange(models.Model):
+    """A recorded change of an established item's content, units or deadline (R-S4)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="changes")
+    field = models.CharField(_("变更项"), max_length=40)
+    old_value = models.TextField(_("原值"))
+    new_value = models.TextField(_("新值"))
+    reason = models.TextField(_("变更理由"))
+    authorised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("变更人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("变更时间"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class WorkPlan(models.Model):
+    """The lead unit's plan: goals and dated milestones (R-A3). A new plan supersedes the old."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="plans")
+    goals = models.TextField(_("工作目标"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("填报时间"))
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Milestone(models.Model):
+    plan = models.ForeignKey(WorkPlan, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("节点内容"), max_length=200)
+    due_on = models.DateField(_("完成日期"))
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+
+class FeedbackKind(models.TextChoices):
+    PROGRESS = "progress", _("进展反馈")
+    CONTRIBUTION = "contribution", _("配合单位报送")
+    COMPLETION = "completion", _("办结报告")
+
+
+class FeedbackStatus(models.TextChoices):
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("待第一责任人确认")
+    DECLINED = "declined", _("第一责任人退回修改")
+    SUBMITTED = "submitted", _("已报送")
+    ACCEPTED = "accepted", _("审核通过")
+    RETURNED = "returned", _("审核退回")
+
+
+class Feedback(models.Model):
+    """A report from a unit, dated by the system and never edited (R-F7).
+
+    A cooperating unit's contribution goes to the lead unit (R-F1); the lead unit's
+    completion report includes the contributions and goes to the office once the
+    first responsible person confirms it (R-F4).
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="feedback")
+    unit = models.ForeignKey(
+        "organisation.Unit", verbose_name=_("报送单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("类别"), max_length=20, choices=FeedbackKind.choices)
+    text = models.TextField(_("内容"))
+    status = models.CharField(_("状态"), max_length=30, choices=FeedbackStatus.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("报送时间"))
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    contributions = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="included_in"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["item", "kind", "status"])]
+
+
+class Notice(models.Model):
+    """A message in a person's in-app inbox, written with the event that causes it (R-A1)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notices"
+    )
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    created_at = models.DateTimeField(_("时间"))
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]

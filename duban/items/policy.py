@@ -1,0 +1,88 @@
+"""Who may take which action on an item. Actions call `check`; pages and the API
+call `allowed_actions` to offer only what the viewer may do. One table, both uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from duban.organisation.models import Role
+
+from .errors import ActionError, PermissionRefused
+from .states import MOVES, check_move
+
+
+def is_office_supervisor_of(user: Any, item: Any) -> bool:
+    return bool(
+        user.role == Role.OFFICE_SUPERVISOR
+        and user.unit_id is not None
+        and user.unit_id == item.supervising_office_id
+    )
+
+
+def is_lead_contact(user: Any, item: Any) -> bool:
+    """The lead unit's liaison or head (第一责任人)."""
+    unit = item.lead_unit
+    return user.pk is not None and user.pk in (unit.liaison_id, unit.head_id)
+
+
+def is_lead_head(user: Any, item: Any) -> bool:
+    return user.pk is not None and user.pk == item.lead_unit.head_id
+
+
+def cooperating_unit_of(user: Any, item: Any) -> Any:
+    """The cooperating unit this person is liaison or head of, or None."""
+    for unit in item.cooperating_units.all():
+        if user.pk is not None and user.pk in (unit.liaison_id, unit.head_id):
+            return unit
+    return None
+
+
+def is_cooperating_contact(user: Any, item: Any) -> bool:
+    return cooperating_unit_of(user, item) is not None
+
+
+ACTORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    "assign": (is_office_supervisor_of, "只有本事项的督办部门督办员可以交办。"),
+    "reassign": (is_office_supervisor_of, "只有本事项的督办部门督办员可以重新交办。"),
+    "change": (is_office_supervisor_of, "只有本事项的督办部门督办员可以变更事项。"),
+    "accept_report": (is_office_supervisor_of, "只有本事项的督办部门督办员可以审核办结报告。"),
+    "return_report": (is_office_supervisor_of, "只有本事项的督办部门督办员可以审核办结报告。"),
+    "sign_for": (is_lead_contact, "只有承办单位的联络员或第一责任人可以签收。"),
+    "return": (is_lead_contact, "只有承办单位的联络员或第一责任人可以退回事项。"),
+    "record_plan": (is_lead_contact, "只有承办单位的联络员或第一责任人可以填报工作计划。"),
+    "submit_feedback": (is_lead_contact, "只有承办单位的联络员或第一责任人可以反馈进展。"),
+    "draft_completion_report": (
+        is_lead_contact,
+        "只有承办单位的联络员或第一责任人可以起草办结报告。",
+    ),
+    "confirm_report": (is_lead_head, "只有承办单位的第一责任人可以确认办结报告。"),
+    "decline_report": (is_lead_head, "只有承办单位的第一责任人可以退回办结报告草稿。"),
+    "report_contribution": (
+        is_cooperating_contact,
+        "只有配合单位的联络员或第一责任人可以报送配合情况。",
+    ),
+}
+assert set(ACTORS) == set(MOVES), "every move needs its actors"
+
+
+def check(user: Any, item: Any, action: str) -> None:
+    """Refuse unless `user` may take `action` on `item` in its present state."""
+    allowed, message = ACTORS[action]
+    if not allowed(user, item):
+        raise PermissionRefused(_(message))
+    check_move(item, action)
+
+
+def allowed_actions(user: Any, item: Any) -> list[str]:
+    allowed = []
+    for action in MOVES:
+        try:
+            check(user, item, action)
+        except ActionError:
+            continue
+        allowed.append(action)
+    return allowed

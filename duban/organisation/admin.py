@@ -1,0 +1,48 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext as _
+
+from .models import Role, Unit, User
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["code", "name", "kind", "head", "liaison", "leader_in_charge", "is_active"]
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        for field in ("head", "liaison"):
+            person = data.get(field)
+            if person is not None and self.instance.pk and person.unit_id != self.instance.pk:
+                self.add_error(field, _("该人员不属于本单位，请先在人员中设置其所在单位。"))
+        leader = data.get("leader_in_charge")
+        if leader is not None and leader.role != Role.SCHOOL_LEADER:
+            self.add_error("leader_in_charge", _("分管校领导必须是校领导角色。"))
+        return data
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    form = UnitForm
+    list_display = ["code", "name", "kind", "head", "liaison", "leader_in_charge", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name"]
+    list_select_related = ["head", "liaison", "leader_in_charge"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "full_name", "role", "unit", "title", "is_active"]
+    list_filter = ["role", "unit__kind", "is_active"]
+    search_fields = ["username", "full_name"]
+    list_select_related = ["unit"]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        (_("督办信息"), {"fields": ("full_name", "role", "unit", "title", "portfolio", "phone")}),
+    )
+    add_fieldsets = (
+        *(BaseUserAdmin.add_fieldsets or ()),
+        (_("督办信息"), {"fields": ("full_name", "role", "unit", "title")}),
+    )
