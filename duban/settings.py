@@ -55,7 +55,7 @@ except Exception as error:  # dj_database_url raises several kinds on bad input
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}") from error
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20  # type: ignore[index]
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
 INSTALLED_APPS = [
     "django.contrib.admin",

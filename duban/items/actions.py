@@ -93,10 +93,11 @@ def _office_staff(item: Item) -> list[Any]:
 
 
 def _supervising_office_for(confidentiality: str) -> Unit:
-    kind = {
+    offices: dict[str, str] = {
         Confidentiality.DISCIPLINE: UnitKind.DISCIPLINE_OFFICE,
         Confidentiality.CLASSIFIED: UnitKind.SECRECY_OFFICE,
-    }.get(confidentiality, UnitKind.GENERAL_OFFICE)
+    }
+    kind = offices.get(confidentiality, UnitKind.GENERAL_OFFICE)
     office = Unit.objects.filter(kind=kind, is_active=True).first()
     if office is None:
         raise InvalidInput(_("系统中尚未设置相应的督办部门，请联系系统管理员。"))

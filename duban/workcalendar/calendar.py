@@ -16,12 +16,15 @@ once (a list of items) can build one `WorkCalendar` and reuse it.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import reduce
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from duban.workcalendar.models import CalendarDay, CalendarYear, DayKind, YearStatus
@@ -35,6 +38,7 @@ __all__ = [
     "add_workdays",
     "is_workday",
     "load_year",
+    "parse_iso_date",
     "set_day",
     "subtract_workdays",
     "workdays_between",
@@ -126,17 +130,23 @@ class WorkCalendar:
 
     def ensure_loaded(self, first: date, last: date) -> None:
         """Make sure the day rows of [first, last] are in memory (one query at most)."""
-        if self._loaded_from is not None and self._loaded_to is not None:
-            if self._is_loaded(first) and self._is_loaded(last):
-                return
-            # Keep the loaded window contiguous: fetch the union of old and new.
-            first = min(first, self._loaded_from)
-            last = max(last, self._loaded_to)
+        if self._is_loaded(first) and self._is_loaded(last):
+            return
         self._load_years()
-        self._kinds = dict(
-            CalendarDay.objects.filter(day__range=(first, last)).values_list("day", "kind")
-        )
-        self._loaded_from, self._loaded_to = first, last
+        if self._loaded_from is None or self._loaded_to is None:
+            missing = Q(day__range=(first, last))
+            self._loaded_from, self._loaded_to = first, last
+        else:
+            # Keep the loaded window contiguous, fetching only the days not yet held.
+            parts = []
+            if first < self._loaded_from:
+                parts.append(Q(day__gte=first, day__lt=self._loaded_from))
+            if last > self._loaded_to:
+                parts.append(Q(day__gt=self._loaded_to, day__lte=last))
+            missing = reduce(operator.or_, parts)
+            self._loaded_from = min(first, self._loaded_from)
+            self._loaded_to = max(last, self._loaded_to)
+        self._kinds.update(CalendarDay.objects.filter(missing).values_list("day", "kind"))
 
     # -- answers over loaded days ----------------------------------------------
 
