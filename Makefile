@@ -23,7 +23,7 @@ run: install
 
 # Chromium for the browser test comes from Debian, never from a download of its own.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium and CJK fonts for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 

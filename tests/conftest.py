@@ -9,7 +9,6 @@ with `lead_liaison` and `lead_head`; the cooperating unit 人事处 with
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +61,12 @@ def make_unit(
     unit.liaison = liaison
     unit.save()
     return unit, head, liaison
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The real hasher is deliberately slow; tests create dozens of people.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -416,6 +416,11 @@ def change_item(
             _("其他交办事项的变更须经校领导同意。"),
             errors={"authorised_by": _("请选择同意变更的校领导。")},
         )
+    if authorised_by is not None and authorised_by.role != Role.SCHOOL_LEADER:
+        raise InvalidInput(
+            _("批准变更的须是校领导。"),
+            errors={"authorised_by": _("请选择同意变更的校领导。")},
+        )
     new_values: dict[str, Any] = {}
     if title is not None:
         new_values["title"] = _required_text(title, "title", _("事项名称"), TITLE_LIMIT)
@@ -446,7 +451,12 @@ def change_item(
             created_at=now,
         )
         setattr(item, name, value)
-    item.save(update_fields=[*changed, "updated_at"])
+    update_fields = [*changed, "updated_at"]
+    if "deadline" in changed:
+        # A date set by a recorded change is counted by no calendar (R-D6).
+        item.deadline_provisional = False
+        update_fields.append("deadline_provisional")
+    item.save(update_fields=update_fields)
     labels = {
         "title": _("事项名称"),
         "content": _("工作内容"),
@@ -598,7 +608,7 @@ def draft_completion_report(actor: Any, item: Item, text: str) -> Feedback:
     previous = _pending_report(item)
     if previous is not None:
         # The new draft supersedes the one still waiting; both are kept.
-        previous.status = FeedbackStatus.DECLINED
+        previous.status = FeedbackStatus.SUPERSEDED
         previous.save(update_fields=["status"])
     else:
         previous = (

@@ -35,6 +35,11 @@ def compute_deadline(
 ) -> Deadline:
     """The deadline an item gets at establishment, or InvalidInput naming what is missing."""
     if source_kind == SourceKind.MEETING:
+        if minutes_deadline is not None and office_deadline is not None:
+            raise InvalidInput(
+                _("纪要明确的时限与督办部门自定的时限只能填写一个。"),
+                errors={"office_deadline": _("纪要已明确时限时，请不要另定时限。")},
+            )
         if minutes_deadline is not None:  # R-D1
             return Deadline(minutes_deadline, DeadlineRule.MINUTES_DEADLINE, False)
         if office_deadline is not None:  # R-D3

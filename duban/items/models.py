@@ -257,6 +257,7 @@ class FeedbackKind(models.TextChoices):
 class FeedbackStatus(models.TextChoices):
     AWAITING_CONFIRMATION = "awaiting_confirmation", _("待第一责任人确认")
     DECLINED = "declined", _("第一责任人退回修改")
+    SUPERSEDED = "superseded", _("已被新稿替代")
     SUBMITTED = "submitted", _("已报送")
     ACCEPTED = "accepted", _("审核通过")
     RETURNED = "returned", _("审核退回")

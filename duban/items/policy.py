@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from duban.organisation.models import Role
 
-from .errors import ActionError, PermissionRefused
+from .errors import ActionError, InvalidInput, PermissionRefused
+from .models import FeedbackKind, FeedbackStatus
 from .states import MOVES, check_move
 
 
@@ -69,20 +70,47 @@ ACTORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
 assert set(ACTORS) == set(MOVES), "every move needs its actors"
 
 
-def check(user: Any, item: Any, action: str) -> None:
-    """Refuse unless `user` may take `action` on `item` in its present state."""
+NEEDS_PENDING_REPORT = ("confirm_report", "decline_report")
+
+
+def is_active_person(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+def has_pending_report(item: Any) -> bool:
+    return bool(
+        item.feedback.filter(
+            kind=FeedbackKind.COMPLETION, status=FeedbackStatus.AWAITING_CONFIRMATION
+        ).exists()
+    )
+
+
+def _check_actor_and_state(user: Any, item: Any, action: str) -> None:
     allowed, message = ACTORS[action]
-    if not allowed(user, item):
+    if not is_active_person(user) or not allowed(user, item):
         raise PermissionRefused(_(message))
     check_move(item, action)
 
 
-def allowed_actions(user: Any, item: Any) -> list[str]:
+def check(user: Any, item: Any, action: str) -> None:
+    """Refuse unless `user` may take `action` on `item` in its present state."""
+    _check_actor_and_state(user, item, action)
+    if action in NEEDS_PENDING_REPORT and not has_pending_report(item):
+        raise InvalidInput(_("没有待确认的办结报告。"))
+
+
+def allowed_actions(user: Any, item: Any, *, pending_report: bool | None = None) -> list[str]:
+    """`pending_report`: whether a draft awaits the head, when the caller already knows."""
     allowed = []
     for action in MOVES:
         try:
-            check(user, item, action)
+            _check_actor_and_state(user, item, action)
         except ActionError:
             continue
+        if action in NEEDS_PENDING_REPORT:
+            if pending_report is None:
+                pending_report = has_pending_report(item)
+            if not pending_report:
+                continue
         allowed.append(action)
     return allowed

@@ -1,7 +1,17 @@
+"""What every page's header shows: the signed-in person and their unread notices."""
+
+from __future__ import annotations
+
 from typing import Any
 
 from django.http import HttpRequest
 
+from duban.items.models import Notice
+
 
 def header(request: HttpRequest) -> dict[str, Any]:
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    unread = Notice.objects.filter(recipient=user, read_at__isnull=True).count()
+    return {"unread_notice_count": unread}

@@ -1,0 +1,288 @@
+"""The API's request and response shapes (they are also its OpenAPI document)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, Strict
+from pydantic_core import PydanticCustomError
+
+from duban.items.models import Confidentiality, SourceBody, SourceKind
+from duban.items.states import Status
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; refuse it here rather than fail in the database.
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
+# Row ids: positive and within a 64-bit integer, so no database sees an out-of-range value.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+StrictBoolean = Annotated[bool, Strict()]
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    errors: dict[str, str] | None = None
+
+
+# ----------------------------------------------------------------------------- auth and people
+
+
+class TokenIn(Schema):
+    username: Annotated[Text, Field(max_length=150)]
+    password: Annotated[Text, Field(max_length=1024)]
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: dt.datetime
+
+
+class UnitRef(Schema):
+    id: int
+    name: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    role: str
+    role_label: str
+    title: str
+    unit: UnitRef | None
+
+
+class UnitOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    is_active: bool
+    head: str | None
+    liaison: str | None
+    leader_in_charge: str | None
+
+
+# ----------------------------------------------------------------------------- items out
+
+
+class ItemSummary(Schema):
+    id: int
+    ledger_number: str
+    year: int
+    title: str
+    source_kind: str
+    source_kind_label: str
+    source_body: str
+    source_body_label: str
+    status: str
+    status_label: str
+    deadline: dt.date
+    original_deadline: dt.date
+    deadline_provisional: bool
+    overdue: bool
+    confidentiality: str
+    urgent: bool
+    lead_unit: UnitRef
+    cooperating_units: list[UnitRef]
+    supervising_office: UnitRef
+    established_at: dt.datetime
+
+
+class ItemPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[ItemSummary]
+
+
+class TimelineEntry(Schema):
+    created_at: dt.datetime
+    actor: str | None
+    verb: str
+    summary: str
+
+
+class ChangeOut(Schema):
+    id: int
+    field: str
+    old_value: str
+    new_value: str
+    reason: str
+    authorised_by: str | None
+    changed_by: str
+    created_at: dt.datetime
+
+
+class MilestoneOut(Schema):
+    title: str
+    due_on: dt.date
+
+
+class PlanOut(Schema):
+    id: int
+    goals: str
+    author: str
+    created_at: dt.datetime
+    supersedes: int | None
+    current: bool
+    milestones: list[MilestoneOut]
+
+
+class FeedbackOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    unit: UnitRef
+    status: str
+    status_label: str
+    text: str
+    author: str
+    created_at: dt.datetime
+    supersedes: int | None
+    current: bool
+    confirmed_by: str | None
+    confirmed_at: dt.datetime | None
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+    review_comment: str
+    contributions: list[int]
+
+
+class ItemDetail(ItemSummary):
+    content: str
+    basis: str
+    deadline_rule: str
+    deadline_rule_label: str
+    deadline_reason: str
+    minutes_issued_on: dt.date | None
+    deciding_leader: str | None
+    deciding_leader_id: int | None
+    decided_on: dt.date | None
+    supervisor: str | None
+    assigned_at: dt.datetime | None
+    signed_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    last_feedback_at: dt.datetime | None
+    updated_at: dt.datetime
+    timeline: list[TimelineEntry]
+    changes: list[ChangeOut]
+    plans: list[PlanOut]
+    feedback: list[FeedbackOut]
+    allowed_actions: list[str]
+
+
+# ----------------------------------------------------------------------------- items in
+
+
+class ItemFilters(Schema):
+    """The ledger's filters."""
+
+    year: Annotated[int | None, Field(ge=1, le=9999)] = None
+    source_kind: SourceKind | None = None
+    status: Status | None = None
+    lead_unit: Id | None = None
+    overdue: bool | None = Field(
+        None, description="true: past the deadline and still active; false: the others"
+    )
+    q: Annotated[Text | None, Field(max_length=200)] = Field(
+        None, description="keyword in title, content or ledger number"
+    )
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class EstablishIn(Schema):
+    """Mirrors `actions.EstablishInput`; units and people by id, dates ISO."""
+
+    title: Text
+    content: Text
+    basis: Text
+    source_kind: SourceKind
+    source_body: SourceBody
+    lead_unit: Id
+    cooperating_units: list[Id] = []
+    confidentiality: Confidentiality = Confidentiality.ORDINARY
+    urgent: StrictBoolean = False
+    year: Annotated[int | None, Field(ge=1, le=9999)] = None
+    minutes_issued_on: dt.date | None = None
+    minutes_deadline: dt.date | None = None
+    office_deadline: dt.date | None = None
+    office_reason: Text = ""
+    instruction_deadline: dt.date | None = None
+    deciding_leader: Id | None = None
+    decided_on: dt.date | None = None
+
+
+class ReasonIn(Schema):
+    reason: Text
+
+
+class TextIn(Schema):
+    text: Text
+
+
+class ReassignIn(Schema):
+    note: Text
+    lead_unit: Id | None = None
+    cooperating_units: list[Id] | None = None
+
+
+class ChangeIn(Schema):
+    reason: Text
+    authorised_by: Id | None = None
+    title: Text | None = None
+    content: Text | None = None
+    basis: Text | None = None
+    deadline: dt.date | None = None
+
+
+class MilestoneIn(Schema):
+    title: Text
+    due_on: dt.date
+
+
+class PlanIn(Schema):
+    goals: Text
+    milestones: list[MilestoneIn]
+
+
+class ReviewIn(Schema):
+    accept: StrictBoolean
+    comment: Text = ""
+
+
+# ----------------------------------------------------------------------------- notices
+
+
+class NoticeFilters(Schema):
+    unread: bool | None = None
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class NoticeOut(Schema):
+    id: int
+    title: str
+    body: str
+    item_id: int | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NoticePage(Schema):
+    count: int
+    unread: int
+    page: int
+    page_size: int
+    results: list[NoticeOut]

@@ -1,0 +1,463 @@
+"""The item pages: establish (立项), the item page, and one POST endpoint per action.
+
+The pages never change rows themselves: each POST reads its form and calls the
+action in `duban.items.actions`. A refused action (`ActionError`) re-renders the item
+page with the error's status and message, the user's input kept in its form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from duban import clock
+from duban.items import actions, policy
+from duban.items.errors import ActionError
+from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item, SourceKind
+from duban.items.states import ACTIVE_STATUSES
+from duban.organisation.models import User
+
+from .forms import (
+    ActionForm,
+    ChangeForm,
+    CommentForm,
+    ConfirmForm,
+    EstablishForm,
+    PlanForm,
+    ReasonForm,
+    ReassignForm,
+    TextForm,
+)
+from .views import current_user
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+CHECK_INPUT = gettext_lazy("请检查填写的内容。")
+
+
+def visible_item(request: HttpRequest, pk: int) -> Item:
+    """The one way the item pages get an item: a hidden item answers 404, like a missing one."""
+    items = (
+        Item.objects.visible_to(request.user)
+        .select_related(
+            "lead_unit__head",
+            "lead_unit__liaison",
+            "supervising_office",
+            "supervisor",
+            "deciding_leader",
+            "created_by",
+        )
+        .prefetch_related("cooperating_units")
+    )
+    return get_object_or_404(items, pk=pk)
+
+
+# ----------------------------------------------------------------------------- establish
+
+
+def establish_input(data: Mapping[str, Any]) -> actions.EstablishInput:
+    """The action's input from the form; only the chosen source kind's fields count."""
+    kind = data["source_kind"]
+    values: dict[str, Any] = {
+        "title": data["title"],
+        "content": data["content"],
+        "basis": data["basis"],
+        "source_kind": kind,
+        "source_body": data["source_body"],
+        "lead_unit": data["lead_unit"],
+        "cooperating_units": list(data["cooperating_units"]),
+        "confidentiality": data["confidentiality"],
+        "urgent": data["urgent"],
+    }
+    if kind == SourceKind.MEETING:
+        values.update({name: data[name] for name in EstablishForm.MEETING_FIELDS})
+        values["office_reason"] = data["office_reason"] or ""
+    elif kind == SourceKind.ANNUAL:
+        values["year"] = data["year"]
+    elif kind == SourceKind.OTHER:
+        values.update({name: data[name] for name in EstablishForm.OTHER_FIELDS})
+    return actions.EstablishInput(**values)
+
+
+def add_action_errors(form: Any, error: ActionError) -> None:
+    """Put an action's field errors on the form's fields (others above the form)."""
+    for name, text in error.errors.items():
+        form.add_error(name if name in form.fields else None, text)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def item_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    if not user.is_office_supervisor:
+        raise PermissionDenied(_("只有督办员可以立项。"))
+    error_message = ""
+    status = 200
+    if request.method == "POST":
+        form = EstablishForm(request.POST)
+        if form.is_valid():
+            try:
+                item = actions.establish_item(user, establish_input(form.cleaned_data))
+            except ActionError as error:
+                add_action_errors(form, error)
+                error_message, status = error.message, error.status
+            else:
+                messages.success(
+                    request,
+                    _("已立项，台账编号%(number)s，办结时限%(deadline)s。")
+                    % {"number": item.ledger_number, "deadline": item.deadline.isoformat()},
+                )
+                return redirect("item-detail", pk=item.pk)
+        else:
+            error_message, status = str(CHECK_INPUT), 400
+    else:
+        today = clock.today()
+        form = EstablishForm(initial={"source_kind": SourceKind.MEETING, "year": today.year})
+    return render(
+        request,
+        "web/item_new.html",
+        {"form": form, "error_message": error_message},
+        status=status,
+    )
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+def _assign(user: User, item: Item, form: ActionForm) -> str:
+    item = actions.assign_item(user, item)
+    return _("已交办给%(unit)s。") % {"unit": item.lead_unit.name}
+
+
+def _sign_for(user: User, item: Item, form: ActionForm) -> str:
+    actions.sign_for_item(user, item)
+    return _("已签收，事项进入办理。")
+
+
+def _return(user: User, item: Item, form: ActionForm) -> str:
+    actions.return_item(user, item, form.cleaned_data["reason"])
+    return _("已退回督办部门。")
+
+
+def _reassign(user: User, item: Item, form: ActionForm) -> str:
+    item = actions.reassign_item(
+        user, item, note=form.cleaned_data["note"], lead_unit=form.cleaned_data["lead_unit"]
+    )
+    return _("已重新交办给%(unit)s。") % {"unit": item.lead_unit.name}
+
+
+def _change(user: User, item: Item, form: ActionForm) -> str:
+    data = form.cleaned_data
+    changes: dict[str, Any] = {}
+    # A field left as it was is not a change; one absent from the post neither.
+    for name in ("title", "content", "basis"):
+        if name in form.data and data[name].strip() != getattr(item, name).strip():
+            changes[name] = data[name]
+    deadline: dt.date | None = data.get("deadline")
+    if deadline is not None and deadline != item.deadline:
+        changes["deadline"] = deadline
+    actions.change_item(
+        user, item, reason=data["reason"], authorised_by=data["authorised_by"], **changes
+    )
+    return _("已记录变更。")
+
+
+def _record_plan(user: User, item: Item, form: ActionForm) -> str:
+    actions.record_plan(user, item, form.cleaned_data["goals"], form.cleaned_data["milestones"])
+    return _("工作计划已保存。")
+
+
+def _submit_feedback(user: User, item: Item, form: ActionForm) -> str:
+    actions.submit_feedback(user, item, form.cleaned_data["text"])
+    return _("进展已反馈。")
+
+
+def _report_contribution(user: User, item: Item, form: ActionForm) -> str:
+    actions.report_contribution(user, item, form.cleaned_data["text"])
+    return _("配合情况已报送承办单位。")
+
+
+def _draft_completion_report(user: User, item: Item, form: ActionForm) -> str:
+    actions.draft_completion_report(user, item, form.cleaned_data["text"])
+    return _("办结报告已提交，待第一责任人确认。")
+
+
+def _decline_report(user: User, item: Item, form: ActionForm) -> str:
+    actions.decline_report(user, item, form.cleaned_data["reason"])
+    return _("已退回办结报告草稿。")
+
+
+def _confirm_report(user: User, item: Item, form: ActionForm) -> str:
+    actions.confirm_report(user, item)
+    return _("已确认，办结报告已报送督办部门。")
+
+
+def _accept_report(user: User, item: Item, form: ActionForm) -> str:
+    actions.review_report(user, item, accept=True, comment=form.cleaned_data["comment"])
+    return _("审核通过，事项已办结。")
+
+
+def _return_report(user: User, item: Item, form: ActionForm) -> str:
+    actions.review_report(user, item, accept=False, comment=form.cleaned_data["comment"])
+    return _("办结报告已退回承办单位。")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    heading: StrOrPromise
+    button: StrOrPromise
+    form_class: type[ActionForm]
+    run: Callable[[User, Item, ActionForm], str]
+    labels: Mapping[str, StrOrPromise] = field(default_factory=dict)
+    tone: str = "primary"  # the button's look: primary, secondary or danger
+
+
+# One entry per action of `policy`; the URL names the action, e.g. /items/7/sign_for/.
+ACTIONS: dict[str, ActionSpec] = {
+    "assign": ActionSpec(gettext_lazy("交办"), gettext_lazy("交办"), ConfirmForm, _assign),
+    "sign_for": ActionSpec(gettext_lazy("签收"), gettext_lazy("签收"), ConfirmForm, _sign_for),
+    "return": ActionSpec(
+        gettext_lazy("退回事项"),
+        gettext_lazy("退回"),
+        ReasonForm,
+        _return,
+        {"reason": gettext_lazy("退回理由")},
+        tone="danger",
+    ),
+    "reassign": ActionSpec(
+        gettext_lazy("重新交办"), gettext_lazy("重新交办"), ReassignForm, _reassign
+    ),
+    "change": ActionSpec(
+        gettext_lazy("变更事项"),
+        gettext_lazy("记录变更"),
+        ChangeForm,
+        _change,
+        tone="secondary",
+    ),
+    "record_plan": ActionSpec(
+        gettext_lazy("工作计划"), gettext_lazy("保存工作计划"), PlanForm, _record_plan
+    ),
+    "submit_feedback": ActionSpec(
+        gettext_lazy("反馈进展"),
+        gettext_lazy("反馈进展"),
+        TextForm,
+        _submit_feedback,
+        {"text": gettext_lazy("进展情况")},
+    ),
+    "report_contribution": ActionSpec(
+        gettext_lazy("报送配合情况"),
+        gettext_lazy("报送承办单位"),
+        TextForm,
+        _report_contribution,
+        {"text": gettext_lazy("配合办理情况")},
+    ),
+    "draft_completion_report": ActionSpec(
+        gettext_lazy("起草办结报告"),
+        gettext_lazy("提交第一责任人确认"),
+        TextForm,
+        _draft_completion_report,
+        {"text": gettext_lazy("办结情况")},
+    ),
+    "confirm_report": ActionSpec(
+        gettext_lazy("确认办结报告"),
+        gettext_lazy("确认并报送督办部门"),
+        ConfirmForm,
+        _confirm_report,
+    ),
+    "decline_report": ActionSpec(
+        gettext_lazy("退回办结报告草稿"),
+        gettext_lazy("退回修改"),
+        ReasonForm,
+        _decline_report,
+        {"reason": gettext_lazy("修改意见")},
+        tone="danger",
+    ),
+    "accept_report": ActionSpec(
+        gettext_lazy("审核通过"),
+        gettext_lazy("审核通过，办结"),
+        CommentForm,
+        _accept_report,
+        {"comment": gettext_lazy("审核意见（可不填）")},
+    ),
+    "return_report": ActionSpec(
+        gettext_lazy("退回办结报告"),
+        gettext_lazy("退回承办单位"),
+        CommentForm,
+        _return_report,
+        {"comment": gettext_lazy("退回理由")},
+        tone="danger",
+    ),
+}
+# The confirmation and decline need a draft waiting for the head.
+NEEDS_PENDING_REPORT = ("confirm_report", "decline_report")
+
+
+def make_form(action: str, item: Item, data: Any = None) -> ActionForm:
+    spec = ACTIONS[action]
+    initial: dict[str, Any] = {}
+    if action == "change":
+        initial = {
+            "title": item.title,
+            "content": item.content,
+            "basis": item.basis,
+            "deadline": item.deadline,
+        }
+    form = spec.form_class(data, action=action, initial=initial)
+    for name, label in spec.labels.items():
+        form.fields[name].label = label
+    return form
+
+
+@dataclass
+class ActionPanel:
+    action: str
+    spec: ActionSpec
+    form: ActionForm
+    url: str
+
+
+def action_panels(
+    user: User, item: Item, *, pending_report: Feedback | None, posted: ActionForm | None
+) -> list[ActionPanel]:
+    """The forms of exactly the actions this person may take now (`policy.allowed_actions`)."""
+    panels = []
+    allowed = policy.allowed_actions(user, item)
+    # The day's work first; a recorded change is the exception, so it comes last.
+    allowed.sort(key=lambda action: action == "change")
+    for action in allowed:
+        if action in NEEDS_PENDING_REPORT and pending_report is None:
+            continue
+        form = posted if posted is not None and posted.action == action else make_form(action, item)
+        url = reverse("item-action", kwargs={"pk": item.pk, "action": action})
+        panels.append(ActionPanel(action, ACTIONS[action], form, url))
+    return panels
+
+
+CHANGE_FIELD_LABELS = {
+    "title": gettext_lazy("事项名称"),
+    "content": gettext_lazy("工作内容"),
+    "basis": gettext_lazy("督办依据"),
+    "deadline": gettext_lazy("办结时限"),
+    "lead_unit": gettext_lazy("承办单位"),
+    "cooperating_units": gettext_lazy("配合单位"),
+}
+
+
+def item_page(
+    request: HttpRequest,
+    item: Item,
+    *,
+    posted: ActionForm | None = None,
+    error_message: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user = current_user(request)
+    today = clock.today()
+    feedback = list(
+        item.feedback.select_related("unit", "author", "confirmed_by", "reviewed_by")
+        .prefetch_related(
+            Prefetch("contributions", queryset=Feedback.objects.select_related("unit", "author"))
+        )
+        .order_by("created_at", "id")
+    )
+    superseded_ids = {entry.supersedes_id for entry in feedback if entry.supersedes_id}
+    for entry in feedback:
+        entry.is_superseded = entry.pk in superseded_ids  # type: ignore[attr-defined]
+    progress = [entry for entry in feedback if entry.kind == FeedbackKind.PROGRESS]
+    reports = [entry for entry in feedback if entry.kind == FeedbackKind.COMPLETION]
+    pending_report = next(
+        (entry for entry in reports if entry.status == FeedbackStatus.AWAITING_CONFIRMATION),
+        None,
+    )
+    # Cooperating units report to the lead unit, never straight to the office (R-F1): the
+    # office sees their parts inside the completion report.
+    contributions = [entry for entry in feedback if entry.kind == FeedbackKind.CONTRIBUTION]
+    cooperating_ids = {unit.pk for unit in item.cooperating_units.all()}
+    if user.unit_id is not None and user.unit_id == item.lead_unit_id:
+        shown_contributions = contributions
+    elif user.unit_id in cooperating_ids:
+        shown_contributions = [entry for entry in contributions if entry.unit_id == user.unit_id]
+    else:
+        shown_contributions = []
+
+    plans = list(
+        item.plans.select_related("author").prefetch_related("milestones").order_by("created_at")
+    )
+    current_plan = plans[-1] if plans else None
+    changes = list(item.changes.select_related("changed_by", "authorised_by"))
+    for change in changes:
+        change.label = CHANGE_FIELD_LABELS.get(change.field, change.field)  # type: ignore[attr-defined]
+    events = list(item.events.select_related("actor").order_by("created_at", "id"))
+
+    panels = action_panels(user, item, pending_report=pending_report, posted=posted)
+    offered = {panel.action for panel in panels}
+    # What was typed into a form that is no longer offered (say, someone else moved the
+    # item meanwhile) is shown back, so nothing entered is lost.
+    unsent_text = []
+    if posted is not None and posted.action not in offered:
+        unsent_text = [
+            str(value)
+            for key, value in posted.data.items()
+            if key != "csrfmiddlewaretoken" and str(value).strip()
+        ]
+    context = {
+        "item": item,
+        "today": today,
+        "is_overdue": item.status in ACTIVE_STATUSES and item.deadline < today,
+        "cooperating_units": list(item.cooperating_units.all()),
+        "current_plan": current_plan,
+        "earlier_plan_count": max(len(plans) - 1, 0),
+        "progress": progress,
+        "contributions": shown_contributions,
+        "reports": list(reversed(reports)),
+        "changes": changes,
+        "events": events,
+        "panels": panels,
+        "error_message": error_message,
+        "posted_action": posted.action if posted is not None else "",
+        "unsent_text": unsent_text,
+    }
+    return render(request, "web/item_detail.html", context, status=status)
+
+
+@require_safe
+@login_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return item_page(request, visible_item(request, pk))
+
+
+@require_POST
+@login_required
+def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    item = visible_item(request, pk)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    form = make_form(action, item, data=request.POST)
+    if not form.is_valid():
+        return item_page(request, item, posted=form, error_message=str(CHECK_INPUT), status=400)
+    try:
+        message = spec.run(current_user(request), item, form)
+    except ActionError as error:
+        add_action_errors(form, error)
+        # The refused action changed nothing; show the item as it is now.
+        item = visible_item(request, pk)
+        return item_page(
+            request, item, posted=form, error_message=error.message, status=error.status
+        )
+    messages.success(request, message)
+    return redirect("item-detail", pk=item.pk)

@@ -1,0 +1,130 @@
+"""我的工作, the ledger (督办工作台账) and the inbox.
+
+The item pages (detail, establish, actions) live in `item_views`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from duban import clock
+from duban.items import actions
+from duban.items.models import Item, Notice
+from duban.items.states import ACTIVE_STATUSES
+from duban.organisation.models import User
+
+from .forms import LedgerFilterForm
+from .worklists import work_lists
+
+PAGE_SIZE = 20
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in person (the views are all behind `login_required`)."""
+    return cast(User, request.user)
+
+
+@require_safe
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    return render(
+        request,
+        "web/my_work.html",
+        {"work_lists": work_lists(user), "today": clock.today()},
+    )
+
+
+# ----------------------------------------------------------------------------- ledger
+
+
+def filter_ledger(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[Item]:
+    """Apply the ledger's filters; `filters` holds only the valid ones."""
+    if filters.get("year"):
+        items = items.filter(year=filters["year"])
+    if filters.get("source_kind"):
+        items = items.filter(source_kind=filters["source_kind"])
+    if filters.get("status"):
+        items = items.filter(status=filters["status"])
+    if filters.get("lead_unit"):
+        items = items.filter(lead_unit=filters["lead_unit"])
+    # An item is overdue from the day after its deadline while it is still active (R-U4).
+    overdue = Q(status__in=ACTIVE_STATUSES, deadline__lt=clock.today())
+    if filters.get("overdue") == "yes":
+        items = items.filter(overdue)
+    elif filters.get("overdue") == "no":
+        items = items.exclude(overdue)
+    keyword = (filters.get("q") or "").strip()
+    if keyword:
+        items = items.filter(
+            Q(title__icontains=keyword)
+            | Q(ledger_number__icontains=keyword)
+            | Q(content__icontains=keyword)
+        )
+    return items
+
+
+@require_safe
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    visible = Item.objects.visible_to(user)
+    years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
+    form = LedgerFilterForm(request.GET or None, years=years)
+    filters: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # an invalid filter is shown as an error and ignored
+        filters = form.cleaned_data
+    items = filter_ledger(visible, filters).select_related("lead_unit")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/ledger.html",
+        {"form": form, "page_obj": page, "today": clock.today()},
+    )
+
+
+# ----------------------------------------------------------------------------- inbox
+
+
+@require_safe
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    notices = Notice.objects.filter(recipient=user).order_by("-created_at", "-id")
+    page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    # A notice links to its item only while the reader may still see it (R-C5).
+    item_ids = {notice.item_id for notice in rows if notice.item_id}
+    visible_ids = set(
+        Item.objects.visible_to(user).filter(pk__in=item_ids).values_list("pk", flat=True)
+    )
+    for notice in rows:
+        notice.item_visible = notice.item_id in visible_ids
+    return render(request, "web/inbox.html", {"page_obj": page, "notices": rows})
+
+
+@require_POST
+@login_required
+def mark_notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
+    user = current_user(request)
+    notice = Notice.objects.filter(pk=notice_id, recipient=user).first()
+    if notice is None:
+        raise Http404
+    actions.mark_notice_read(user, notice_id)
+    if request.headers.get("HX-Request") != "true":
+        return redirect("inbox")
+    notice.refresh_from_db()
+    notice.item_visible = (  # type: ignore[attr-defined]
+        notice.item_id is not None
+        and Item.objects.visible_to(user).filter(pk=notice.item_id).exists()
+    )
+    # The row is swapped in place; the header's badge is updated out of band.
+    return render(request, "web/_notice_read.html", {"notice": notice})

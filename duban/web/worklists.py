@@ -1,0 +1,200 @@
+"""The lists of 我的工作: what each person has to do next.
+
+Every list starts from `Item.objects.visible_to(user)` and costs one query however
+many rows it has. Each list is cut at `LIST_LIMIT` rows; the ledger has the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from duban import clock
+from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item
+from duban.items.states import ACTIVE_STATUSES, Status
+from duban.organisation.models import Role
+from duban.workcalendar import calendar
+
+LIST_LIMIT = 50
+DUE_SOON_WORKDAYS = 3  # R-U4: yellow within 3 working days of the deadline
+
+
+@dataclass
+class WorkList:
+    key: str
+    title: str
+    items: list[Item] = field(default_factory=list)
+    empty_text: str = ""
+    ledger_query: str = ""  # a link to the same rows in the ledger, where one fits
+    kind: str = "items"  # "items" or "contributions"
+    contributions: list[Feedback] = field(default_factory=list)
+    show_contributed: bool = False  # rows carry `contributed` (this unit has reported)
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.items) >= LIST_LIMIT
+
+
+def _rows(queryset: QuerySet[Item]) -> list[Item]:
+    return list(queryset.select_related("lead_unit")[:LIST_LIMIT])
+
+
+def due_soon_limit(today: dt.date) -> dt.date:
+    """The last day that is still "within 3 working days" of today."""
+    return calendar.add_workdays(today, DUE_SOON_WORKDAYS).day
+
+
+def work_lists(user: Any) -> list[WorkList]:
+    visible = Item.objects.visible_to(user)
+    if user.role == Role.OFFICE_SUPERVISOR:
+        return office_lists(user, visible)
+    if user.role == Role.SCHOOL_LEADER:
+        return leader_lists(user, visible)
+    if user.role in (Role.LIAISON, Role.UNIT_HEAD, Role.UNIT_MEMBER):
+        return unit_lists(user, visible)
+    return []
+
+
+def office_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
+    today = clock.today()
+    own = visible.filter(supervising_office_id=user.unit_id)
+    deadline_near = own.filter(
+        status__in=ACTIVE_STATUSES, deadline__lte=due_soon_limit(today)
+    ).order_by("deadline", "id")
+    return [
+        WorkList(
+            "to_assign",
+            _("待交办事项"),
+            _rows(own.filter(status=Status.ESTABLISHED).order_by("established_at", "id")),
+            _("没有待交办的事项。"),
+            "status=established",
+        ),
+        WorkList(
+            "returned",
+            _("被退回、待重新交办的事项"),
+            _rows(own.filter(status=Status.RETURNED).order_by("deadline", "id")),
+            _("没有被退回的事项。"),
+            "status=returned",
+        ),
+        WorkList(
+            "to_review",
+            _("待审核的办结报告"),
+            _rows(own.filter(status=Status.SUBMITTED).order_by("submitted_at", "id")),
+            _("没有待审核的办结报告。"),
+            "status=submitted",
+        ),
+        WorkList(
+            "deadline_near",
+            _("3个工作日内到期或已超期的事项"),
+            _rows(deadline_near),
+            _("没有临近时限或超期的事项。"),
+        ),
+    ]
+
+
+def _lead_contact(user: Any) -> Q:
+    return Q(lead_unit__liaison=user) | Q(lead_unit__head=user)
+
+
+def unit_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
+    led = visible.filter(_lead_contact(user))
+    awaiting_confirmation = Feedback.objects.filter(
+        item=OuterRef("pk"),
+        kind=FeedbackKind.COMPLETION,
+        status=FeedbackStatus.AWAITING_CONFIRMATION,
+    )
+    cooperating_contact = Item.cooperating_units.through.objects.filter(
+        Q(unit__liaison=user) | Q(unit__head=user), item_id=OuterRef("pk")
+    )
+    contributed = Feedback.objects.filter(
+        item=OuterRef("pk"), kind=FeedbackKind.CONTRIBUTION, unit_id=user.unit_id
+    )
+    lists = [
+        WorkList(
+            "to_sign_for",
+            _("待签收事项"),
+            _rows(led.filter(status=Status.ASSIGNED).order_by("assigned_at", "id")),
+            _("没有待签收的事项。"),
+        ),
+        WorkList(
+            "in_progress",
+            _("本单位承办、办理中的事项"),
+            _rows(led.filter(status=Status.IN_PROGRESS).order_by("deadline", "id")),
+            _("没有办理中的事项。"),
+        ),
+    ]
+    if _heads_a_unit(user):
+        lists.append(
+            WorkList(
+                "to_confirm",
+                _("待您确认的办结报告"),
+                _rows(
+                    visible.filter(lead_unit__head=user, status=Status.IN_PROGRESS)
+                    .filter(Exists(awaiting_confirmation))
+                    .order_by("deadline", "id")
+                ),
+                _("没有待确认的办结报告。"),
+            )
+        )
+    contributions = list(
+        Feedback.objects.filter(
+            kind=FeedbackKind.CONTRIBUTION,
+            superseded_by__isnull=True,
+            item__in=led.filter(status=Status.IN_PROGRESS),
+        )
+        .select_related("item", "unit", "author")
+        .order_by("-created_at", "-id")[:LIST_LIMIT]
+    )
+    lists.append(
+        WorkList(
+            "contributions",
+            _("配合单位报送的情况"),
+            empty_text=_("暂无配合单位报送的情况。"),
+            kind="contributions",
+            contributions=contributions,
+        )
+    )
+    lists.append(
+        WorkList(
+            "to_contribute",
+            _("需要本单位配合的事项"),
+            _rows(
+                visible.filter(Exists(cooperating_contact), status=Status.IN_PROGRESS)
+                .annotate(contributed=Exists(contributed))
+                .order_by("deadline", "id")
+            ),
+            _("没有需要配合的事项。"),
+            show_contributed=True,
+        )
+    )
+    return lists
+
+
+def _heads_a_unit(user: Any) -> bool:
+    return bool(user.role == Role.UNIT_HEAD or user.headed_units.exists())
+
+
+def leader_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
+    today = clock.today()
+    overdue_first = Case(
+        When(status__in=ACTIVE_STATUSES, deadline__lt=today, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    rows = (
+        visible.filter(lead_unit__leader_in_charge=user, status__in=ACTIVE_STATUSES)
+        .annotate(overdue_rank=overdue_first)
+        .order_by("overdue_rank", "deadline", "id")
+    )
+    return [
+        WorkList(
+            "led_units",
+            _("分管单位承办的在办事项（超期的在前）"),
+            _rows(rows),
+            _("分管单位没有在办的督办事项。"),
+        )
+    ]
