@@ -51,10 +51,12 @@ def section(page: str, key: str) -> str:
 
 
 def ledger_numbers(page: str) -> list[str]:
-    table = re.search(r'<table class="table" id="ledger-table">(.*?)</table>', page, re.S)
+    table = re.search(
+        r'<table class="table table--stack" id="ledger-table">(.*?)</table>', page, re.S
+    )
     if table is None:
         return []
-    return re.findall(r'<td class="nowrap">(督[^<]+)</td>', table.group(1))
+    return re.findall(r'<td class="nowrap" data-label="台账编号">(督[^<]+)</td>', table.group(1))
 
 
 def annual(org: Org, **overrides: Any) -> Item:
@@ -371,7 +373,7 @@ def test_ledger_filters_by_lead_unit_and_keeps_the_filter_in_the_form(
     client: Client, org: Org, mixed_items: dict[str, Item]
 ):
     signed_in(client, org.office_supervisor)
-    page = html(client.get(reverse("ledger"), {"lead_unit": org.other_unit.pk, "q": "财务"}))
+    page = html(client.get(reverse("ledger"), {"lead_unit": str(org.other_unit.pk), "q": "财务"}))
     assert ledger_numbers(page) == [mixed_items["other_unit"].ledger_number]
     assert f'<option value="{org.other_unit.pk}" selected>财务处</option>' in page
     assert 'value="财务"' in page

@@ -536,3 +536,30 @@ def test_csrf_is_enforced_on_action_posts(org: Org, item: Item):
     assert response.status_code == 403
     assert "请求已失效" in html(response)
     assert snapshot(item) == before
+
+
+# The item page's queries do not grow with its feedback, plans, changes and events.
+ITEM_PAGE_QUERIES = 12
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_item_page_queries_do_not_grow_with_its_record(
+    client: Client, org: Org, item: Item, count: int, django_assert_max_num_queries
+):
+    advance(org, item, Status.IN_PROGRESS)
+    for n in range(count):
+        actions.submit_feedback(org.lead_liaison, item, f"进展{n}")
+        actions.report_contribution(org.cooperating_liaison, item, f"配合{n}")
+        actions.record_plan(
+            org.lead_liaison, item, f"目标{n}", [actions.MilestoneInput(f"节点{n}", item.deadline)]
+        )
+        actions.change_item(
+            org.office_supervisor, item, reason=f"理由{n}", title=f"{item.title}{n}"
+        )
+        actions.draft_completion_report(org.lead_liaison, item, f"报告{n}")
+    signed_in(client, org.lead_head)
+    with django_assert_max_num_queries(ITEM_PAGE_QUERIES):
+        response = client.get(detail_url(item))
+    page = html(response)
+    assert page.count("进展") >= count
+    assert offered_actions(page) == LEAD_WORK | {"confirm_report", "decline_report"}

@@ -302,8 +302,6 @@ ACTIONS: dict[str, ActionSpec] = {
         tone="danger",
     ),
 }
-# The confirmation and decline need a draft waiting for the head.
-NEEDS_PENDING_REPORT = ("confirm_report", "decline_report")
 
 
 def make_form(action: str, item: Item, data: Any = None) -> ActionForm:
@@ -335,12 +333,11 @@ def action_panels(
 ) -> list[ActionPanel]:
     """The forms of exactly the actions this person may take now (`policy.allowed_actions`)."""
     panels = []
-    allowed = policy.allowed_actions(user, item)
+    # The page has read the feedback already; tell the policy whether a draft waits.
+    allowed = policy.allowed_actions(user, item, pending_report=pending_report is not None)
     # The day's work first; a recorded change is the exception, so it comes last.
     allowed.sort(key=lambda action: action == "change")
     for action in allowed:
-        if action in NEEDS_PENDING_REPORT and pending_report is None:
-            continue
         form = posted if posted is not None and posted.action == action else make_form(action, item)
         url = reverse("item-action", kwargs={"pk": item.pk, "action": action})
         panels.append(ActionPanel(action, ACTIONS[action], form, url))
