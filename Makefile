@@ -30,7 +30,7 @@ browser-deps:
 lint: install
 	$(BIN)/ruff check duban tests
 	$(BIN)/ruff format --check duban tests
-	$(BIN)/mypy duban
+	DEBUG=1 $(BIN)/mypy duban
 
 test-sqlite: install
 	DEBUG=1 DATABASE_URL= $(BIN)/pytest -p no:cacheprovider

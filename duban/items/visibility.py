@@ -11,20 +11,20 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from duban.organisation.models import Role, UnitKind
+from duban.organisation.models import Role
+
+from .models import Confidentiality, Item
 
 
 def visible_items_filter(user: Any) -> Q:
-    from .models import Item
-
     nothing = Q(pk__in=[])
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return nothing
     if user.role == Role.SCHOOL_LEADER:
-        return Q()
+        # Discipline items are seen only by their office and the lead unit (R-C2).
+        return ~Q(confidentiality=Confidentiality.DISCIPLINE)
     if user.role == Role.OFFICE_SUPERVISOR and user.unit_id is not None:
-        if user.unit.kind == UnitKind.GENERAL_OFFICE:
-            return Q()
+        # Each supervising office sees the items it supervises (R-C2, R-C3).
         return Q(supervising_office_id=user.unit_id)
     if user.role in (Role.UNIT_HEAD, Role.LIAISON, Role.UNIT_MEMBER) and user.unit_id:
         cooperating = Item.cooperating_units.through.objects.filter(
