@@ -157,6 +157,7 @@ class Item(models.Model):
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("报结时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    terminated_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
     last_feedback_at = models.DateTimeField(_("最近反馈时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -333,3 +334,178 @@ class Notice(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at"])]
+
+
+# ----------------------------------------------------------------------------- urging (R-U*)
+
+
+class UrgeChannel(models.TextChoices):
+    SYSTEM = "system", _("系统通知")
+    SMS = "sms", _("短信")
+    PHONE = "phone", _("电话")
+    VERBAL = "verbal", _("口头")
+    WRITTEN = "written", _("书面通知")
+    VISIT = "visit", _("上门督办")
+    MEETING = "meeting", _("会议督办")
+
+
+# Channels through which an urge is also sent, not only recorded (R-U2).
+SENDING_URGE_CHANNELS = (UrgeChannel.SYSTEM, UrgeChannel.SMS)
+
+
+class Urge(models.Model):
+    """A recorded chase (催办, R-U2). Automatic reminders are urges with a `step`.
+
+    `step` names the ladder step (R-U3, R-F2, R-F3), e.g. "deadline-3" or
+    "overdue-6"; (item, step) is unique, so each step is sent exactly once however
+    many sweeps run at the same time.
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="urges")
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("被催办单位"),
+        on_delete=models.PROTECT,
+        related_name="urges_received",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("催办对象"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("催办方式"), max_length=20, choices=UrgeChannel.choices)
+    note = models.TextField(_("催办内容"), blank=True)
+    urged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("催办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("为空表示系统自动提醒"),
+    )
+    step = models.CharField(_("自动提醒步骤"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("催办时间"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "step"],
+                condition=~models.Q(step=""),
+                name="each_reminder_step_once",
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "created_at"])]
+
+    @property
+    def automatic(self) -> bool:
+        return bool(self.step)
+
+
+# ----------------------------------------------------------------------------- extensions (R-E*)
+
+
+class ExtensionApprover(models.TextChoices):
+    OFFICE = "office", _("督办部门")  # up to 3 calendar months (R-E3)
+    LEADER = "leader", _("分管校领导")  # more than 3 months
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
+class ExtensionRequest(models.Model):
+    """The one extension application an item may ever have (R-E1: one-to-one)."""
+
+    item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="extension_request")
+    unit = models.ForeignKey(
+        "organisation.Unit", verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    current_deadline = models.DateField(_("申请时的办结时限"))
+    requested_deadline = models.DateField(_("申请延至"))
+    reason = models.TextField(_("延期理由"))
+    approver_kind = models.CharField(
+        _("审批层级"), max_length=20, choices=ExtensionApprover.choices
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="extension_requests_to_decide",
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    comment = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "approver_kind"])]
+
+
+# ----------------------------------------------------------------------------- R-T1
+
+
+class DecisionKind(models.TextChoices):
+    MEETING = "meeting", _("会议研究决定")
+    LEADER = "leader", _("校领导同意")
+
+
+class AdjustmentKind(models.TextChoices):
+    TERMINATE = "terminate", _("终止")
+    ADJUST = "adjust", _("调整")
+
+
+class Adjustment(models.Model):
+    """A termination or adjustment for objective reasons, with its authority (R-T1)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="adjustments")
+    kind = models.CharField(_("类别"), max_length=20, choices=AdjustmentKind.choices)
+    decision_kind = models.CharField(_("决定方式"), max_length=20, choices=DecisionKind.choices)
+    meeting_name = models.CharField(_("会议名称及期次"), max_length=200, blank=True)
+    meeting_date = models.DateField(_("会议日期"), null=True, blank=True)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("同意的校领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    basis = models.TextField(_("决定依据"))
+    reason = models.TextField(_("客观原因"))
+    new_deadline = models.DateField(_("调整后的办结时限"), null=True, blank=True)
+    new_content = models.TextField(_("调整后的工作内容"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        ordering = ["created_at", "id"]

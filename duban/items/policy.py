@@ -46,6 +46,29 @@ def is_cooperating_contact(user: Any, item: Any) -> bool:
     return cooperating_unit_of(user, item) is not None
 
 
+def pending_extension_of(item: Any) -> Any:
+    """The item's extension request while it awaits a decision, or None."""
+    from .models import ExtensionRequest, ExtensionStatus
+
+    try:
+        request = item.extension_request
+    except ExtensionRequest.DoesNotExist:
+        return None
+    return request if request.status == ExtensionStatus.PENDING else None
+
+
+def is_extension_approver(user: Any, item: Any) -> bool:
+    """R-E3: the supervising office decides up to 3 months, the leader in charge beyond."""
+    from .models import ExtensionApprover
+
+    request = pending_extension_of(item)
+    if request is None:
+        return False
+    if request.approver_kind == ExtensionApprover.OFFICE:
+        return is_office_supervisor_of(user, item)
+    return user.pk is not None and user.pk == request.approver_id
+
+
 ACTORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
     "assign": (is_office_supervisor_of, "只有本事项的督办部门督办员可以交办。"),
     "reassign": (is_office_supervisor_of, "只有本事项的督办部门督办员可以重新交办。"),
@@ -66,6 +89,17 @@ ACTORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
         is_cooperating_contact,
         "只有配合单位的联络员或第一责任人可以报送配合情况。",
     ),
+    "urge": (is_office_supervisor_of, "只有本事项的督办部门督办员可以催办。"),
+    "request_extension": (
+        is_lead_contact,
+        "只有承办单位的联络员或第一责任人可以申请延期。",
+    ),
+    "decide_extension": (
+        is_extension_approver,
+        "您不是本事项延期申请的审批人，或没有待审批的延期申请。",
+    ),
+    "adjust": (is_office_supervisor_of, "只有本事项的督办部门督办员可以记录调整决定。"),
+    "terminate": (is_office_supervisor_of, "只有本事项的督办部门督办员可以记录终止决定。"),
 }
 assert set(ACTORS) == set(MOVES), "every move needs its actors"
 

@@ -60,6 +60,12 @@ MOVES: dict[str, Move] = {
     "confirm_report": Move((Status.IN_PROGRESS,), Status.SUBMITTED),
     "accept_report": Move((Status.SUBMITTED,), Status.COMPLETED),
     "return_report": Move((Status.SUBMITTED,), Status.IN_PROGRESS),
+    # Deadlines that hold (R-U2, R-E1–E4, R-T1).
+    "urge": Move((Status.ASSIGNED, Status.IN_PROGRESS), None),
+    "request_extension": Move((Status.ASSIGNED, Status.IN_PROGRESS), None),
+    "decide_extension": Move(ACTIVE_STATUSES, None),
+    "adjust": Move(ACTIVE_STATUSES, None),
+    "terminate": Move(ACTIVE_STATUSES, Status.TERMINATED),
 }
 
 

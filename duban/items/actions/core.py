@@ -21,10 +21,10 @@ from duban import clock
 from duban.audit.models import record
 from duban.organisation.models import Role, Unit, UnitKind
 
-from . import policy
-from .deadlines import compute_deadline
-from .errors import InvalidInput, PermissionRefused
-from .models import (
+from .. import policy
+from ..deadlines import compute_deadline
+from ..errors import InvalidInput, PermissionRefused
+from ..models import (
     LEDGER_PREFIX,
     SOURCE_BODIES,
     Confidentiality,
@@ -39,7 +39,7 @@ from .models import (
     SourceKind,
     WorkPlan,
 )
-from .states import Status, apply_move
+from ..states import Status, apply_move
 
 TEXT_LIMIT = 20_000
 TITLE_LIMIT = 200
