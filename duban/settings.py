@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "duban.workcalendar",
     "duban.audit",
     "duban.items",
+    "duban.notify",
     "duban.web",
     "duban.api",
 ]

@@ -72,17 +72,10 @@ def _locked(item: Item) -> Item:
 
 
 def _notify(recipients: Iterable[Any], item: Item, title: str, body: str = "") -> int:
-    """Put a notice in each recipient's inbox (once per person); returns how many."""
-    now = clock.now()
-    seen: set[int] = set()
-    notices = []
-    for person in recipients:
-        if person is None or person.pk in seen:
-            continue
-        seen.add(person.pk)
-        notices.append(Notice(recipient=person, item=item, title=title, body=body, created_at=now))
-    Notice.objects.bulk_create(notices)
-    return len(notices)
+    """Write notices through the outbox; returns how many people were notified."""
+    from duban.notify.outbox import notify
+
+    return len(notify(recipients, item, title, body))
 
 
 def _office_staff(item: Item) -> list[Any]:
