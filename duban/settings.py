@@ -6,6 +6,7 @@ with a message naming the variable, rather than running with a surprise.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -150,6 +151,12 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The key of the audit log's hash chain. Set it explicitly in production and keep it
+# apart from SECRET_KEY, so rotating SECRET_KEY never breaks the chain's verification.
+AUDIT_KEY = (
+    os.environ.get("AUDIT_KEY") or hashlib.sha256(f"duban-audit:{SECRET_KEY}".encode()).hexdigest()
+)
 
 # API tokens expire after this many hours.
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))

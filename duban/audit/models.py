@@ -8,13 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from duban import clock
 
+from .chain import GENESIS, event_hash
+
 
 class AuditEvent(models.Model):
+    """One audit event. Rows are append-only: the app never updates or deletes them, and
+    on PostgreSQL a trigger refuses UPDATE and DELETE (migration 0003)."""
+
+    sequence = models.PositiveBigIntegerField(_("序号"), unique=True)
     created_at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -44,6 +50,8 @@ class AuditEvent(models.Model):
         help_text=_("事件所涉单位，例如退回事项的单位（用于统计）"),
     )
     data = models.JSONField(_("数据"), default=dict, blank=True)
+    previous_hash = models.CharField(_("前一事件摘要"), max_length=64)
+    hash = models.CharField(_("摘要"), max_length=64)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -53,6 +61,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("audit events are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's head: one row holding the newest sequence and hash. Locking it
+    serialises audit writes, so the chain has no forks under concurrent actions."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS)
 
 
 def record(
@@ -64,13 +88,36 @@ def record(
     unit: Any = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Write one audit event. Call it inside the action's transaction."""
-    return AuditEvent.objects.create(
-        created_at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-        verb=verb,
-        summary=summary,
-        item=item,
-        unit=unit,
-        data=data or {},
-    )
+    """Append one audit event to the chain, inside the caller's transaction if any."""
+    with transaction.atomic():
+        AuditHead.objects.get_or_create(pk=1)
+        head = AuditHead.objects.select_for_update().get(pk=1)
+        event = AuditEvent(
+            sequence=head.sequence + 1,
+            created_at=clock.now(),
+            actor=actor if getattr(actor, "pk", None) else None,
+            verb=verb,
+            summary=summary,
+            item=item,
+            unit=unit,
+            data=data or {},
+            previous_hash=head.last_hash,
+        )
+        event.hash = event_hash(
+            {
+                "sequence": event.sequence,
+                "created_at": event.created_at,
+                "actor_id": event.actor_id,
+                "verb": event.verb,
+                "summary": event.summary,
+                "item_id": event.item_id,
+                "unit_id": event.unit_id,
+                "data": event.data,
+                "previous_hash": event.previous_hash,
+            }
+        )
+        event.save(force_insert=True)
+        head.sequence = event.sequence
+        head.last_hash = event.hash
+        head.save(update_fields=["sequence", "last_hash"])
+        return event
