@@ -59,13 +59,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for the system administrator only (三员分立).
+    "duban.accounts.admin_site.DubanAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "duban.organisation",
     "duban.workcalendar",
     "duban.audit",
@@ -73,16 +76,23 @@ INSTALLED_APPS = [
     "duban.notify",
     "duban.web",
     "duban.api",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "duban.accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "duban.accounts.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "duban.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "duban.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -112,7 +122,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # MLPS level 3: complexity, and none of the last five passwords again.
+    {"NAME": "duban.accounts.passwords.ComplexityValidator"},
+    {"NAME": "duban.accounts.passwords.PasswordHistoryValidator"},
 ]
+# Django's model backend with the lockout (duban/accounts/lockout.py), for the web
+# login, the admin login and the API's token endpoint alike.
+AUTHENTICATION_BACKENDS = ["duban.accounts.lockout.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-work"
 LOGOUT_REDIRECT_URL = "login"
@@ -160,6 +176,83 @@ AUDIT_KEY = (
 
 # API tokens expire after this many hours.
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
+
+# Accounts (duban/accounts, MLPS level 3). A session ends after SESSION_IDLE_MINUTES
+# without a request and when the browser closes; a request pushes the end back (the
+# session is saved again at most every SESSION_TOUCH_SECONDS: IdleSessionMiddleware).
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_TOUCH_SECONDS = 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Five failed logins in a row lock a username for ACCOUNT_LOCK_MINUTES.
+ACCOUNT_LOCK_AFTER = 5
+ACCOUNT_LOCK_MINUTES = int(os.environ.get("ACCOUNT_LOCK_MINUTES", "30"))
+# Behind a reverse proxy, take the client's address from X-Forwarded-For.
+TRUST_X_FORWARDED_FOR = _env_bool("TRUST_X_FORWARDED_FOR", False)
+# Two-factor sign-in (TOTP) for these roles; OTP_REQUIRED=0 turns it off (the test
+# run does, and the tests of two-factor sign-in turn it back on).
+OTP_REQUIRED = _env_bool("OTP_REQUIRED", True)
+OTP_REQUIRED_ROLES = _env_list(
+    "OTP_REQUIRED_ROLES", ["system_admin", "security_admin", "audit_admin", "office_supervisor"]
+)
+OTP_TOTP_ISSUER = "督办系统"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}")
+    return int(raw)
+
+
+# Notifications (duban.notify; every variable is described in docs/deployment.md).
+# Links in emails and messages point here.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Email over SMTP; with EMAIL_HOST empty the email channel is off.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = _env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "duban@localhost")
+# SMS: logging (var/log/sms.log), aliyun or tencent.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "logging").strip() or "logging"
+if SMS_BACKEND not in {"logging", "aliyun", "tencent"}:
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND must be logging, aliyun or tencent, got {SMS_BACKEND!r}"
+    )
+SMS_LOG_FILE = Path(os.environ.get("SMS_LOG_FILE", BASE_DIR / "var" / "log" / "sms.log"))
+ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", "")
+ALIYUN_SMS_TEMPLATE_PARAM = os.environ.get("ALIYUN_SMS_TEMPLATE_PARAM", "content")
+ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com")
+TENCENT_SMS_SECRET_ID = os.environ.get("TENCENT_SMS_SECRET_ID", "")
+TENCENT_SMS_SECRET_KEY = os.environ.get("TENCENT_SMS_SECRET_KEY", "")
+TENCENT_SMS_SDK_APP_ID = os.environ.get("TENCENT_SMS_SDK_APP_ID", "")
+TENCENT_SMS_SIGN_NAME = os.environ.get("TENCENT_SMS_SIGN_NAME", "")
+TENCENT_SMS_TEMPLATE_ID = os.environ.get("TENCENT_SMS_TEMPLATE_ID", "")
+TENCENT_SMS_REGION = os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou")
+# Group robots; each channel is on only when its webhook is set.
+WECOM_WEBHOOK_URL = os.environ.get("WECOM_WEBHOOK_URL", "")
+DINGTALK_WEBHOOK_URL = os.environ.get("DINGTALK_WEBHOOK_URL", "")
+DINGTALK_SECRET = os.environ.get("DINGTALK_SECRET", "")
+WEBHOOK_TIMEOUT = _env_int("WEBHOOK_TIMEOUT", 10)
+
+# The background engine: the Django Tasks API on the database backend; workers are
+# `python manage.py run_worker`, which also enqueues PERIODIC_TASKS (path, seconds).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+PERIODIC_TASKS = [
+    ("duban.notify.tasks.deliver_due", 30),
+    ("duban.items.tasks.sweep", 300),
+]
 
 LOGGING = {
     "version": 1,

@@ -4,5 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("duban.api.urls")),
+    path("accounts/", include("duban.accounts.urls")),
+    path("audit/", include("duban.audit.urls")),
     path("", include("duban.web.urls")),
 ]

@@ -9,6 +9,7 @@ with `lead_liaison` and `lead_head`; the cooperating unit 人事处 with
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,29 @@ def make_unit(
     unit.liaison = liaison
     unit.save()
     return unit, head, liaison
+
+
+@pytest.fixture(autouse=True)
+def official_calendar(request: pytest.FixtureRequest, django_db_blocker: Any) -> None:
+    """The migrations seed 2004–2026; a transactional test's flush empties the tables,
+    so put the official calendar back for whichever test comes next."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    from django.apps import apps
+
+    from duban.workcalendar.models import CalendarYear
+
+    with django_db_blocker.unblock():
+        if not CalendarYear.objects.filter(year=2026).exists():
+            seed = importlib.import_module(
+                "duban.workcalendar.migrations.0002_seed_chinese_calendar"
+            ).seed
+            seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

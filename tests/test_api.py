@@ -253,6 +253,11 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
             "decline-report",
             "confirm-report",
             "review",
+            "extension",
+            "extension/decide",
+            "adjust",
+            "terminate",
+            "urge",
         )
     }
     assert item_paths | {
@@ -309,7 +314,7 @@ def test_an_item_lives_its_whole_life_through_the_api(
     assert item["cooperating_units"] == [{"id": org.cooperating_unit.pk, "name": "人事处"}]
     assert item["supervising_office"] == {"id": org.office.pk, "name": "党政办公室"}
     assert item["supervisor"] == "孙督办"
-    assert item["allowed_actions"] == ["assign", "change"]
+    assert item["allowed_actions"] == ["assign", "change", "adjust", "terminate"]
 
     step(frozen_clock)
     assigned = office.post(f"/items/{item_id}/assign")
@@ -320,6 +325,7 @@ def test_an_item_lives_its_whole_life_through_the_api(
     assert lead_liaison.get(f"/items/{item_id}").json()["allowed_actions"] == [
         "sign_for",
         "return",
+        "request_extension",
     ]
     signed = lead_liaison.post(f"/items/{item_id}/sign-for")
     assert signed.status_code == 200, signed.content
@@ -597,10 +603,11 @@ def test_the_ledger_query_count_does_not_grow_with_rows(
     office = as_person(org.office_supervisor)
     liaison = as_person(org.cooperating_liaison)
 
-    # token, last-used write, count, page, cooperating units
-    with django_assert_max_num_queries(5):
+    # token, last-used write, the lights' calendar dates (years, days), count, page,
+    # cooperating units
+    with django_assert_max_num_queries(7):
         response = office.get("/items", page_size=100)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         liaison_response = liaison.get("/items", page_size=100, q="事项")
 
     assert response.json()["count"] == rows
@@ -623,9 +630,10 @@ def test_the_detail_query_count_does_not_grow_with_its_record(
     actions.draft_completion_report(org.lead_liaison, item, "办结")
     lead_head = as_person(org.lead_head)
 
-    # token, last-used write, item, cooperating units, events, changes, plans,
-    # milestones, feedback, contributions
-    with django_assert_max_num_queries(10):
+    # token, last-used write, the light's calendar dates (years, days), item (with its
+    # extension request), cooperating units, events, changes, plans, milestones,
+    # feedback, contributions, adjustments, urges
+    with django_assert_max_num_queries(15):
         response = lead_head.get(f"/items/{item.pk}")
 
     assert response.status_code == 200

@@ -376,3 +376,27 @@ def test_serve_says_when_the_demo_is_not_loaded(
     assert "http://127.0.0.1:8000" in lines
     assert "尚未载入演示数据：请先运行 python manage.py demo" in lines
     assert not any(line.startswith("office1 ") for line in lines)
+
+
+# ----------------------------------------------------------------------------- issue 3 stories
+
+
+def test_demo_has_the_extension_stories(demo_run: DemoRun) -> None:
+    from duban.items.models import ExtensionApprover, ExtensionRequest, ExtensionStatus
+
+    pending = ExtensionRequest.objects.get(status=ExtensionStatus.PENDING)
+    # A long extension (R-E3) waits on the desk of the lead unit's leader in charge.
+    assert pending.approver_kind == ExtensionApprover.LEADER
+    assert pending.approver == pending.item.lead_unit.leader_in_charge
+    approved = ExtensionRequest.objects.get(status=ExtensionStatus.APPROVED)
+    assert approved.item.deadline == approved.requested_deadline
+    assert approved.item.original_deadline == approved.current_deadline
+    # One item's last day to ask for an extension (R-E2) was the working day before today.
+    late = Item.objects.get(title="学生宿舍消防设施检修")
+    yesterday = calendar.subtract_workdays(clock.today(), 1).day
+    assert calendar.subtract_workdays(late.deadline, 5).day == yesterday
+
+
+def test_demo_people_can_be_reached_by_email_and_sms(demo_run: DemoRun) -> None:
+    assert not User.objects.filter(email="").exists()
+    assert not User.objects.filter(phone="").exists()

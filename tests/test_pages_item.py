@@ -69,32 +69,38 @@ def with_pending_report(org: Org, item: Item) -> Item:
     return item
 
 
-LEAD_WORK = {"record_plan", "submit_feedback", "draft_completion_report"}
+LEAD_WORK = {"record_plan", "submit_feedback", "draft_completion_report", "request_extension"}
+# R-T1: the office records a termination or an adjustment of any active item.
+OFFICE_DECISIONS = {"adjust", "terminate"}
 
 # What each persona is offered in each status (policy.allowed_actions; confirming and
 # declining need a draft waiting for the head).
 OFFERED = [
-    ("established", "office_supervisor", {"assign", "change"}),
+    ("established", "office_supervisor", {"assign", "change"} | OFFICE_DECISIONS),
     ("established", "lead_liaison", set()),
     ("established", "lead_head", set()),
     ("established", "cooperating_liaison", set()),
-    ("assigned", "office_supervisor", {"change"}),
-    ("assigned", "lead_liaison", {"sign_for", "return"}),
-    ("assigned", "lead_head", {"sign_for", "return"}),
+    ("assigned", "office_supervisor", {"change", "urge"} | OFFICE_DECISIONS),
+    ("assigned", "lead_liaison", {"sign_for", "return", "request_extension"}),
+    ("assigned", "lead_head", {"sign_for", "return", "request_extension"}),
     ("assigned", "cooperating_liaison", set()),
-    ("returned", "office_supervisor", {"reassign", "change"}),
+    ("returned", "office_supervisor", {"reassign", "change"} | OFFICE_DECISIONS),
     ("returned", "lead_liaison", set()),
     ("returned", "lead_head", set()),
     ("returned", "cooperating_liaison", set()),
-    ("in_progress", "office_supervisor", {"change"}),
+    ("in_progress", "office_supervisor", {"change", "urge"} | OFFICE_DECISIONS),
     ("in_progress", "lead_liaison", LEAD_WORK),
     ("in_progress", "lead_head", LEAD_WORK),
     ("in_progress", "cooperating_liaison", {"report_contribution"}),
-    ("pending_report", "office_supervisor", {"change"}),
+    ("pending_report", "office_supervisor", {"change", "urge"} | OFFICE_DECISIONS),
     ("pending_report", "lead_liaison", LEAD_WORK),
     ("pending_report", "lead_head", LEAD_WORK | {"confirm_report", "decline_report"}),
     ("pending_report", "cooperating_liaison", {"report_contribution"}),
-    ("submitted", "office_supervisor", {"accept_report", "return_report", "change"}),
+    (
+        "submitted",
+        "office_supervisor",
+        {"accept_report", "return_report", "change"} | OFFICE_DECISIONS,
+    ),
     ("submitted", "lead_liaison", set()),
     ("submitted", "lead_head", set()),
     ("submitted", "cooperating_liaison", set()),
@@ -539,7 +545,10 @@ def test_csrf_is_enforced_on_action_posts(org: Org, item: Item):
 
 
 # The item page's queries do not grow with its feedback, plans, changes and events.
-ITEM_PAGE_QUERIES = 12
+# + the adjustments (R-T1) and, where an extension may be requested, the calendar for
+# the latest filing day (R-E2): 3 more, however long the record; + the warning light's
+# calendar dates (R-U4, 2) and the urges (R-U2, 1).
+ITEM_PAGE_QUERIES = 19  # +1: the visibility check before offering actions
 
 
 @pytest.mark.parametrize("count", [3, 30])

@@ -35,6 +35,8 @@ OFFICE = {"office_supervisor"}
 LEAD_CONTACTS = {"lead_liaison", "lead_head"}
 LEAD_HEAD = {"lead_head"}
 COOPERATING_CONTACTS = {"cooperating_liaison", "cooperating_head"}
+# The table's pending extension request asks one month, so the office decides it (R-E3).
+EXTENSION_APPROVER = OFFICE
 
 # Who may take each action (Art.12–13, 20–23).
 ACTORS: dict[str, set[str]] = {
@@ -51,8 +53,14 @@ ACTORS: dict[str, set[str]] = {
     "confirm_report": LEAD_HEAD,
     "accept_report": OFFICE,
     "return_report": OFFICE,
+    "urge": OFFICE,
+    "request_extension": LEAD_CONTACTS,
+    "decide_extension": EXTENSION_APPROVER,
+    "adjust": OFFICE,
+    "terminate": OFFICE,
 }
 
+NOT_VISIBLE = "督办事项不存在。"
 MESSAGES: dict[str, str] = {
     "assign": "只有本事项的督办部门督办员可以交办。",
     "reassign": "只有本事项的督办部门督办员可以重新交办。",
@@ -67,6 +75,11 @@ MESSAGES: dict[str, str] = {
     "confirm_report": "只有承办单位的第一责任人可以确认办结报告。",
     "decline_report": "只有承办单位的第一责任人可以退回办结报告草稿。",
     "report_contribution": "只有配合单位的联络员或第一责任人可以报送配合情况。",
+    "urge": "只有本事项的督办部门督办员可以催办。",
+    "request_extension": "只有承办单位的联络员或第一责任人可以申请延期。",
+    "decide_extension": "您不是本事项延期申请的审批人，或没有待审批的延期申请。",
+    "adjust": "只有本事项的督办部门督办员可以记录调整决定。",
+    "terminate": "只有本事项的督办部门督办员可以记录终止决定。",
 }
 
 
@@ -107,7 +120,11 @@ def test_only_the_right_people_take_each_action(org: Org, action: str, persona: 
         before = snapshot(item)
         with pytest.raises(PermissionRefused) as refused:
             take(action, org, item, persona)
-        assert refused.value.message == MESSAGES[action]
+        # Whoever cannot see the item is told only what a missing item would tell.
+        seeing = item.pk in Item.objects.visible_to(getattr(org, persona)).values_list(
+            "pk", flat=True
+        )
+        assert refused.value.message == (MESSAGES[action] if seeing else NOT_VISIBLE)
         assert refused.value.code == "forbidden"
         assert refused.value.status == 403
         assert snapshot(item) == before
@@ -124,7 +141,7 @@ def test_a_person_who_cannot_see_the_item_cannot_act_on_it(org: Org) -> None:
     before = snapshot(item)
     with pytest.raises(PermissionRefused) as refused:
         take("sign_for", org, item, "lead_liaison")
-    assert refused.value.message == MESSAGES["sign_for"]
+    assert refused.value.message == NOT_VISIBLE
     assert snapshot(item) == before
 
 
@@ -134,7 +151,7 @@ def test_anonymous_user_is_refused_every_action(org: Org, action: str) -> None:
     item = ready_for(org, action)
     with pytest.raises(PermissionRefused) as refused:
         policy.check(AnonymousUser(), item, action)
-    assert refused.value.message == MESSAGES[action]
+    assert refused.value.message == NOT_VISIBLE
 
 
 def test_anonymous_user_is_offered_no_action(org: Org) -> None:
@@ -149,23 +166,27 @@ def test_anonymous_user_is_offered_no_action(org: Org) -> None:
 @pytest.mark.parametrize(
     ("status", "persona", "expected"),
     [
-        (Status.ESTABLISHED, "office_supervisor", ["assign", "change"]),
+        (Status.ESTABLISHED, "office_supervisor", ["assign", "change", "adjust", "terminate"]),
         (Status.ESTABLISHED, "lead_liaison", []),
-        (Status.ASSIGNED, "office_supervisor", ["change"]),
-        (Status.ASSIGNED, "lead_liaison", ["sign_for", "return"]),
-        (Status.ASSIGNED, "lead_head", ["sign_for", "return"]),
+        (Status.ASSIGNED, "office_supervisor", ["change", "urge", "adjust", "terminate"]),
+        (Status.ASSIGNED, "lead_liaison", ["sign_for", "return", "request_extension"]),
+        (Status.ASSIGNED, "lead_head", ["sign_for", "return", "request_extension"]),
         (Status.ASSIGNED, "cooperating_liaison", []),
-        (Status.RETURNED, "office_supervisor", ["reassign", "change"]),
+        (Status.RETURNED, "office_supervisor", ["reassign", "change", "adjust", "terminate"]),
         (Status.RETURNED, "lead_liaison", []),
         (
             Status.IN_PROGRESS,
             "lead_liaison",
-            ["record_plan", "submit_feedback", "draft_completion_report"],
+            ["record_plan", "submit_feedback", "draft_completion_report", "request_extension"],
         ),
         (Status.IN_PROGRESS, "cooperating_liaison", ["report_contribution"]),
         (Status.IN_PROGRESS, "cooperating_head", ["report_contribution"]),
-        (Status.IN_PROGRESS, "office_supervisor", ["change"]),
-        (Status.SUBMITTED, "office_supervisor", ["change", "accept_report", "return_report"]),
+        (Status.IN_PROGRESS, "office_supervisor", ["change", "urge", "adjust", "terminate"]),
+        (
+            Status.SUBMITTED,
+            "office_supervisor",
+            ["change", "accept_report", "return_report", "adjust", "terminate"],
+        ),
         (Status.SUBMITTED, "lead_head", []),
         (Status.COMPLETED, "office_supervisor", []),
         (Status.COMPLETED, "lead_head", []),
@@ -200,6 +221,7 @@ def test_head_is_offered_confirm_and_decline_only_with_a_draft_waiting(org: Org)
         "record_plan",
         "submit_feedback",
         "draft_completion_report",
+        "request_extension",
     ]
     take("draft_completion_report", org, item)
     assert policy.allowed_actions(org.lead_head, item) == [
@@ -208,6 +230,7 @@ def test_head_is_offered_confirm_and_decline_only_with_a_draft_waiting(org: Org)
         "draft_completion_report",
         "decline_report",
         "confirm_report",
+        "request_extension",
     ]
 
 

@@ -16,10 +16,20 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items import actions
 from duban.items.errors import InvalidInput, StateRefused
-from duban.items.models import Feedback, Item, ItemChange, LedgerCounter, Notice, WorkPlan
+from duban.items.models import (
+    Adjustment,
+    ExtensionRequest,
+    Feedback,
+    Item,
+    ItemChange,
+    LedgerCounter,
+    Notice,
+    WorkPlan,
+)
 from duban.items.states import MOVES, Status
 from tests.conftest import Org, advance, establish
 
@@ -59,6 +69,10 @@ def snapshot(item: Item) -> dict[str, Any]:
         "changes": ItemChange.objects.count(),
         "plans": WorkPlan.objects.count(),
         "ledger": list(LedgerCounter.objects.order_by("pk").values_list("pk", "last_number")),
+        "extension_requests": list(
+            ExtensionRequest.objects.order_by("pk").values_list("pk", "status")
+        ),
+        "adjustments": Adjustment.objects.count(),
     }
 
 
@@ -74,6 +88,33 @@ Call = Callable[[Any, Org, Item], Any]
 def _draft(org: Org, item: Item) -> None:
     actions.draft_completion_report(org.lead_liaison, item, "已完成全部工作，请审阅。")
 
+
+def _pending_extension(org: Org, item: Item) -> None:
+    """A pending extension request for the office to decide (R-E3: one month is within
+    its 3). The lead unit files it while the item is assigned or in progress; the request
+    outlives those statuses (an item may be returned, submitted or completed with it still
+    pending), so elsewhere the row is put in place directly, as no action files it there."""
+    requested = item.deadline + dt.timedelta(days=30)
+    if item.status in (Status.ASSIGNED, Status.IN_PROGRESS):
+        actions.request_extension(
+            org.lead_liaison, item, requested_deadline=requested, reason="需补充调研"
+        )
+        return
+    ExtensionRequest.objects.create(
+        item=item,
+        unit=item.lead_unit,
+        requested_by=org.lead_liaison,
+        current_deadline=item.deadline,
+        requested_deadline=requested,
+        reason="需补充调研",
+        approver_kind="office",
+        created_at=clock.now(),
+    )
+
+
+# Preparations that also run where the state refuses the action, so the refusal under
+# test is the state machine's and not a missing precondition (nothing to decide).
+PREPARED_IN_EVERY_STATUS = {"decide_extension"}
 
 CALLS: dict[str, tuple[str, Callable[[Org, Item], None] | None, Call]] = {
     "assign": ("office_supervisor", None, lambda a, o, i: actions.assign_item(a, i)),
@@ -133,6 +174,51 @@ CALLS: dict[str, tuple[str, Callable[[Org, Item], None] | None, Call]] = {
         None,
         lambda a, o, i: actions.review_report(a, i, accept=False, comment="缺少佐证材料"),
     ),
+    "urge": (
+        "office_supervisor",
+        None,
+        lambda a, o, i: actions.urge_item(
+            a, i, channel="phone", recipient=o.lead_liaison, note="电话催促尽快办理并反馈进展"
+        ),
+    ),
+    "request_extension": (
+        "lead_liaison",
+        None,
+        lambda a, o, i: actions.request_extension(
+            a, i, requested_deadline=i.deadline + dt.timedelta(days=30), reason="需补充调研"
+        ),
+    ),
+    "decide_extension": (
+        "office_supervisor",
+        _pending_extension,
+        lambda a, o, i: actions.decide_extension(a, i, approve=True, comment="同意延期"),
+    ),
+    "adjust": (
+        "office_supervisor",
+        None,
+        lambda a, o, i: actions.adjust_item(
+            a,
+            i,
+            decision_kind="leader",
+            leader=o.leader_in_charge,
+            basis="王校长2026年9月28日批示",
+            reason="上级政策调整，需待新文件印发",
+            new_deadline=i.deadline + dt.timedelta(days=14),
+        ),
+    ),
+    "terminate": (
+        "office_supervisor",
+        None,
+        lambda a, o, i: actions.terminate_item(
+            a,
+            i,
+            decision_kind="meeting",
+            meeting_name="2026年第20次校长办公会",
+            meeting_date=dt.date(2026, 9, 25),
+            basis="校长办公会纪要〔2026〕第20期",
+            reason="上级已撤销该项工作部署",
+        ),
+    ),
 }
 
 
@@ -179,6 +265,8 @@ def test_move_is_allowed_exactly_from_its_sources(org: Org, action: str, status:
         assert latest is not None
         assert latest.verb == action
     else:
+        if prepare is not None and action in PREPARED_IN_EVERY_STATUS:
+            prepare(org, item)
         before = snapshot(item)
         with pytest.raises(StateRefused) as refused:
             take(action, org, item)

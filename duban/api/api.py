@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Query
 from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
 
+from duban.accounts import signin
 from duban.items import actions
 from duban.items.errors import ActionError
 from duban.items.models import Item, Notice
@@ -24,6 +25,7 @@ from duban.organisation.models import Unit
 
 from . import present
 from .errors import NotFound, install_handlers
+from .extensions import router as extensions_router
 from .items import router as items_router
 from .schemas import (
     ErrorOut,
@@ -36,6 +38,7 @@ from .schemas import (
     UnitOut,
 )
 from .tokens import BearerAuth, issue_token
+from .urging import router as urging_router
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut}
 
@@ -63,6 +66,8 @@ api = DubanAPI(
 )
 install_handlers(api)
 api.add_router("/items", items_router)
+api.add_router("/items", extensions_router)
+api.add_router("/items", urging_router)
 
 
 def current_user(request: HttpRequest) -> Any:
@@ -75,14 +80,23 @@ class InvalidCredentials(ActionError):
 
 
 @api.post(
-    "/auth/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut}, tags=["认证"]
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 423: ErrorOut},
+    tags=["认证"],
 )
 def issue_api_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token. Office supervisors and
+    administrators also send `otp`, the code of their authenticator app (401
+    `otp_required`/`invalid_otp`/`otp_setup_required` otherwise). Five failed logins in
+    a row lock the account for 30 minutes (423 `account_locked`)."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
+        signin.refuse_if_locked(payload.username)
         raise InvalidCredentials(_("用户名或密码错误。"))
+    signin.check_second_factor(request, user, payload.otp)
     token, row = issue_token(user)
+    signin.signed_in(request, user)
     return {"token": token, "expires_at": present.local(row.expires_at)}
 
 

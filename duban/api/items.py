@@ -17,6 +17,7 @@ from ninja import Query, Router, Status
 from duban import clock
 from duban.items import actions
 from duban.items.errors import InvalidInput
+from duban.items.extension_rules import pending_extension_filter
 from duban.items.models import Item
 from duban.items.states import ACTIVE_STATUSES
 from duban.organisation.models import Unit, User
@@ -118,6 +119,10 @@ def _filtered(queryset: QuerySet[Item], filters: ItemFilters) -> QuerySet[Item]:
     if filters.overdue is not None:
         overdue = Q(deadline__lt=clock.today(), status__in=ACTIVE_STATUSES)
         queryset = queryset.filter(overdue) if filters.overdue else queryset.exclude(overdue)
+    if filters.light is not None:  # R-U4; rows come from `present.summary_queryset`
+        queryset = queryset.filter(Q(light=filters.light))
+    if filters.extension == "pending":  # R-E3: awaiting the approver
+        queryset = queryset.filter(pending_extension_filter())
     keyword = (filters.q or "").strip()
     if keyword:
         queryset = queryset.filter(

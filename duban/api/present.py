@@ -15,13 +15,18 @@ from django.utils import timezone
 from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items import policy
+from duban.items.extension_rules import lateness
+from duban.items.lights import annotate_lights, light_fields
 from duban.items.models import (
+    Adjustment,
+    ExtensionRequest,
     Feedback,
     FeedbackKind,
     FeedbackStatus,
     Item,
     ItemChange,
     Notice,
+    Urge,
     WorkPlan,
 )
 from duban.items.states import ACTIVE_STATUSES
@@ -72,7 +77,8 @@ def unit(row: Any) -> dict[str, Any]:
 
 def summary_queryset(user: Any) -> QuerySet[Item]:
     return (
-        Item.objects.visible_to(user)
+        # Each row carries its warning light and progress flags (R-U4, R-U1, R-F3).
+        annotate_lights(Item.objects.visible_to(user))
         .select_related("lead_unit", "supervising_office")
         .prefetch_related("cooperating_units")
     )
@@ -82,7 +88,15 @@ def detail_queryset(user: Any) -> QuerySet[Item]:
     people = ("author", "confirmed_by", "reviewed_by")
     return (
         summary_queryset(user)
-        .select_related("deciding_leader", "supervisor")
+        .select_related(
+            "deciding_leader",
+            "supervisor",
+            # R-E1: the one extension request; the policy reads it too.
+            "extension_request__unit",
+            "extension_request__requested_by",
+            "extension_request__approver",
+            "extension_request__decided_by",
+        )
         .prefetch_related(
             Prefetch("events", queryset=AuditEvent.objects.select_related("actor")),
             Prefetch(
@@ -97,6 +111,12 @@ def detail_queryset(user: Any) -> QuerySet[Item]:
                 queryset=Feedback.objects.select_related("unit", *people).prefetch_related(
                     Prefetch("contributions", queryset=Feedback.objects.only("pk"))
                 ),
+            ),
+            Prefetch(
+                "adjustments", queryset=Adjustment.objects.select_related("leader", "recorded_by")
+            ),
+            Prefetch(
+                "urges", queryset=Urge.objects.select_related("unit", "recipient", "urged_by")
             ),
         )
     )
@@ -128,6 +148,7 @@ def item_summary(item: Item, today: dt.date | None = None) -> dict[str, Any]:
         "cooperating_units": [unit_ref(row) for row in item.cooperating_units.all()],
         "supervising_office": unit_ref(item.supervising_office),
         "established_at": local(item.established_at),
+        **light_fields(item, today),
     }
 
 
@@ -218,6 +239,11 @@ def item_detail(user: Any, item: Item) -> dict[str, Any]:
             }
             for row in feedback
         ],
+        "extension_request": extension_request(item),
+        "adjustments": [adjustment(row) for row in item.adjustments.all()],
+        "terminated_at": local(item.terminated_at),
+        "lateness": lateness(item)._asdict(),
+        "urges": [urge(row) for row in item.urges.all()],
         "allowed_actions": policy.allowed_actions(
             user,
             item,
@@ -227,6 +253,68 @@ def item_detail(user: Any, item: Item) -> dict[str, Any]:
                 for row in feedback
             ),
         ),
+    }
+
+
+def extension_request(item: Item) -> dict[str, Any] | None:
+    """The item's extension request (R-E1–E3), or None; joined by `detail_queryset`."""
+    try:
+        row = item.extension_request
+    except ExtensionRequest.DoesNotExist:
+        return None
+    return {
+        "id": row.pk,
+        "unit": unit_ref(row.unit),
+        "requested_by": name(row.requested_by),
+        "created_at": local(row.created_at),
+        "current_deadline": row.current_deadline,
+        "requested_deadline": row.requested_deadline,
+        "reason": row.reason,
+        "approver_kind": row.approver_kind,
+        "approver_kind_label": str(row.get_approver_kind_display()),
+        "approver": name(row.approver),
+        "approver_id": row.approver_id,
+        "status": row.status,
+        "status_label": str(row.get_status_display()),
+        "decided_by": name(row.decided_by),
+        "decided_at": local(row.decided_at),
+        "comment": row.comment,
+    }
+
+
+def adjustment(row: Adjustment) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "kind": row.kind,
+        "kind_label": str(row.get_kind_display()),
+        "decision_kind": row.decision_kind,
+        "decision_kind_label": str(row.get_decision_kind_display()),
+        "meeting_name": row.meeting_name,
+        "meeting_date": row.meeting_date,
+        "leader": name(row.leader),
+        "basis": row.basis,
+        "reason": row.reason,
+        "new_deadline": row.new_deadline,
+        "new_content": row.new_content,
+        "recorded_by": name(row.recorded_by),
+        "created_at": local(row.created_at),
+    }
+
+
+def urge(row: Urge) -> dict[str, Any]:
+    """A recorded urge (R-U2); an automatic reminder has a step and nobody urging."""
+    return {
+        "id": row.pk,
+        "channel": row.channel,
+        "channel_label": str(row.get_channel_display()),
+        "unit": unit_ref(row.unit),
+        "recipient": name(row.recipient),
+        "recipient_id": row.recipient_id,
+        "note": row.note,
+        "urged_by": name(row.urged_by),
+        "automatic": row.automatic,
+        "step": row.step,
+        "created_at": local(row.created_at),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, Strict
@@ -38,6 +38,10 @@ class ErrorOut(Schema):
 class TokenIn(Schema):
     username: Annotated[Text, Field(max_length=150)]
     password: Annotated[Text, Field(max_length=1024)]
+    otp: Annotated[Text | None, Field(max_length=20)] = Field(
+        None,
+        description="动态验证码：督办员和管理员必填，为其身份验证器应用当前显示的6位数字",
+    )
 
 
 class TokenOut(Schema):
@@ -96,6 +100,13 @@ class ItemSummary(Schema):
     cooperating_units: list[UnitRef]
     supervising_office: UnitRef
     established_at: dt.datetime
+    # Warning light (R-U4) and progress flags (R-U1, R-F3): duban.items.lights.
+    light: Literal["green", "yellow", "red", "grey"]
+    light_label: str
+    light_meaning: str
+    no_progress: bool
+    missed_milestone: bool
+    missed_phase_report: bool
 
 
 class ItemPage(Schema):
@@ -158,6 +169,69 @@ class FeedbackOut(Schema):
     contributions: list[int]
 
 
+class ExtensionRequestOut(Schema):
+    """The item's one extension application (R-E1) and its route (R-E3)."""
+
+    id: int
+    unit: UnitRef
+    requested_by: str
+    created_at: dt.datetime
+    current_deadline: dt.date
+    requested_deadline: dt.date
+    reason: str
+    approver_kind: str
+    approver_kind_label: str
+    approver: str | None
+    approver_id: int | None
+    status: str
+    status_label: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    comment: str
+
+
+class AdjustmentOut(Schema):
+    """A termination or adjustment, with the decision behind it (R-T1)."""
+
+    id: int
+    kind: str
+    kind_label: str
+    decision_kind: str
+    decision_kind_label: str
+    meeting_name: str
+    meeting_date: dt.date | None
+    leader: str | None
+    basis: str
+    reason: str
+    new_deadline: dt.date | None
+    new_content: str
+    recorded_by: str
+    created_at: dt.datetime
+
+
+class LatenessOut(Schema):
+    """Working days late against the current and the original deadline (R-E4)."""
+
+    against_current: int
+    against_original: int
+
+
+class UrgeOut(Schema):
+    """A recorded urge (R-U2); `automatic` ones are the reminder ladder's steps."""
+
+    id: int
+    channel: str
+    channel_label: str
+    unit: UnitRef
+    recipient: str | None
+    recipient_id: int | None
+    note: str
+    urged_by: str | None
+    automatic: bool
+    step: str
+    created_at: dt.datetime
+
+
 class ItemDetail(ItemSummary):
     content: str
     basis: str
@@ -179,6 +253,11 @@ class ItemDetail(ItemSummary):
     changes: list[ChangeOut]
     plans: list[PlanOut]
     feedback: list[FeedbackOut]
+    extension_request: ExtensionRequestOut | None
+    adjustments: list[AdjustmentOut]
+    terminated_at: dt.datetime | None
+    lateness: LatenessOut
+    urges: list[UrgeOut]
     allowed_actions: list[str]
 
 
@@ -197,6 +276,12 @@ class ItemFilters(Schema):
     )
     q: Annotated[Text | None, Field(max_length=200)] = Field(
         None, description="keyword in title, content or ledger number"
+    )
+    extension: Literal["pending"] | None = Field(
+        None, description="pending: an extension request awaits its approver (R-E3)"
+    )
+    light: Literal["green", "yellow", "red", "grey"] | None = Field(
+        None, description="the warning light (R-U4)"
     )
     page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 20

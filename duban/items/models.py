@@ -141,6 +141,13 @@ class Item(models.Model):
         on_delete=models.PROTECT,
         related_name="supervised_items",
     )
+    named_leaders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("相关校领导"),
+        blank=True,
+        related_name="named_on_items",
+        help_text=_("敏感事项仅对此处列明的校领导可见（R-C1）"),
+    )
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("督办员"),
@@ -509,3 +516,51 @@ class Adjustment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+# ----------------------------------------------------------------------------- recusal (R-C4)
+
+
+class Recusal(models.Model):
+    """A person or a unit with an interest in an item (回避). It overrides every role:
+    no view, no action, no approval, never drawn for a spot check (R-C4)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="recusals")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回避人员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recusals",
+    )
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("回避单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recusals",
+    )
+    reason = models.TextField(_("回避理由"))
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(person__isnull=False, unit__isnull=True)
+                    | models.Q(person__isnull=True, unit__isnull=False)
+                ),
+                name="recusal_of_a_person_or_a_unit",
+            ),
+            models.UniqueConstraint(fields=["item", "person"], name="one_recusal_per_person"),
+            models.UniqueConstraint(fields=["item", "unit"], name="one_recusal_per_unit"),
+        ]

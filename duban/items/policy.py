@@ -46,6 +46,17 @@ def is_cooperating_contact(user: Any, item: Any) -> bool:
     return cooperating_unit_of(user, item) is not None
 
 
+def has_extension_request(item: Any) -> bool:
+    """Whether the item has used its one extension application (R-E1)."""
+    from .models import ExtensionRequest
+
+    try:
+        item.extension_request  # noqa: B018 (joined by the pages and the API)
+    except ExtensionRequest.DoesNotExist:
+        return False
+    return True
+
+
 def pending_extension_of(item: Any) -> Any:
     """The item's extension request while it awaits a decision, or None."""
     from .models import ExtensionRequest, ExtensionStatus
@@ -126,8 +137,19 @@ def _check_actor_and_state(user: Any, item: Any, action: str) -> None:
     check_move(item, action)
 
 
+NOT_VISIBLE = "督办事项不存在。"
+
+
 def check(user: Any, item: Any, action: str) -> None:
-    """Refuse unless `user` may take `action` on `item` in its present state."""
+    """Refuse unless `user` may take `action` on `item` in its present state.
+
+    Whoever may not see the item (R-C1–C4: restricted kinds, recusal) may not act on
+    it, whatever the role; they are told only what a missing item would tell them.
+    """
+    from .visibility import is_visible_to
+
+    if not is_active_person(user) or not is_visible_to(user, item):
+        raise PermissionRefused(_(NOT_VISIBLE))
     _check_actor_and_state(user, item, action)
     if action in NEEDS_PENDING_REPORT and not has_pending_report(item):
         raise InvalidInput(_("没有待确认的办结报告。"))
@@ -135,6 +157,10 @@ def check(user: Any, item: Any, action: str) -> None:
 
 def allowed_actions(user: Any, item: Any, *, pending_report: bool | None = None) -> list[str]:
     """`pending_report`: whether a draft awaits the head, when the caller already knows."""
+    from .visibility import is_visible_to
+
+    if not is_active_person(user) or not is_visible_to(user, item):
+        return []
     allowed = []
     for action in MOVES:
         try:
@@ -146,5 +172,9 @@ def allowed_actions(user: Any, item: Any, *, pending_report: bool | None = None)
                 pending_report = has_pending_report(item)
             if not pending_report:
                 continue
+        # R-E1: one application ever. (The action itself refuses a second one with the
+        # day of the first; pages just stop offering it.)
+        if action == "request_extension" and has_extension_request(item):
+            continue
         allowed.append(action)
     return allowed

@@ -1,13 +1,32 @@
 """The one outbox: every notice is written here, in the transaction of the event
-that causes it, and delivered later by the background engine."""
+that causes it, and delivered later by the background engine.
+
+`notify` writes the in-app notices and, in the same transaction, one `Delivery` per
+outside channel each person receives: their preferences (`ChannelPreference`; email
+only without one) plus the channels the sender forces, each only where the
+deployment has the channel and the person has an address. A group robot (WeCom,
+DingTalk) gets one delivery per batch, not one per person. After the commit the
+delivery task is queued; should that fail, the periodic run picks the rows up.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import transaction
+
 from duban import clock
 from duban.items.models import Notice
+
+from . import channels
+from .models import GROUP_CHANNELS, Channel, ChannelPreference, Delivery
+
+logger = logging.getLogger("duban.notify")
+
+# Every channel a sender may force; "system" is the in-app inbox, which everyone gets.
+FORCEABLE_CHANNELS = frozenset({"system", *Channel.values})
 
 
 def notify(
@@ -21,13 +40,80 @@ def notify(
     """Put a notice in each recipient's inbox (once per person) and queue its delivery
     on the person's channels; `force_channels` (e.g. ("sms",)) adds channels the
     sender chose regardless of preferences. Returns the notices written."""
+    unknown = set(force_channels) - FORCEABLE_CHANNELS
+    if unknown:
+        raise ValueError(f"unknown notification channels: {sorted(unknown)}")
     now = clock.now()
+    people: list[Any] = []
     seen: set[int] = set()
-    notices = []
     for person in recipients:
         if person is None or person.pk in seen:
             continue
         seen.add(person.pk)
-        notices.append(Notice(recipient=person, item=item, title=title, body=body, created_at=now))
-    Notice.objects.bulk_create(notices)
+        people.append(person)
+    if not people:
+        return []
+    with transaction.atomic(savepoint=False):
+        notices = Notice.objects.bulk_create(
+            [
+                Notice(recipient=person, item=item, title=title, body=body, created_at=now)
+                for person in people
+            ]
+        )
+        deliveries = _deliveries(people, notices, item, set(force_channels), now)
+        if deliveries:
+            Delivery.objects.bulk_create(deliveries)
+            transaction.on_commit(enqueue_delivery, robust=True)
     return notices
+
+
+def _deliveries(
+    people: list[Any], notices: list[Notice], item: Any, forced: set[str], now: Any
+) -> list[Delivery]:
+    open_channels = channels.available()
+    if not open_channels:
+        return []
+    # One query for everyone's preferences; a person without a row gets the defaults.
+    preferences = {
+        preference.user_id: preference
+        for preference in ChannelPreference.objects.filter(user_id__in=[p.pk for p in people])
+    }
+    default = ChannelPreference()
+    deliveries: list[Delivery] = []
+    group_notice: dict[str, Notice] = {}
+    for person, notice in zip(people, notices, strict=True):
+        if not person.is_active:
+            continue
+        preference = preferences.get(person.pk, default)
+
+        def wanted(channel: str, preference: ChannelPreference = preference) -> bool:
+            return channel in open_channels and (channel in forced or preference.wants(channel))
+
+        if wanted(Channel.EMAIL) and person.email:
+            deliveries.append(_delivery(notice, Channel.EMAIL, person.email, now))
+        if wanted(Channel.SMS) and person.phone:
+            deliveries.append(_delivery(notice, Channel.SMS, person.phone, now))
+        for channel in GROUP_CHANNELS:
+            if wanted(channel) and channel not in group_notice:
+                group_notice[channel] = notice
+    if channels.may_post_to_group(item):
+        for group_channel, first_notice in group_notice.items():
+            deliveries.append(_delivery(first_notice, group_channel, "", now))
+    return deliveries
+
+
+def _delivery(notice: Notice, channel: str, address: str, now: Any) -> Delivery:
+    return Delivery(
+        notice=notice,
+        channel=channel,
+        address=address,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def enqueue_delivery() -> None:
+    """Queue the delivery task now (called after the commit)."""
+    from .tasks import deliver_due
+
+    deliver_due.enqueue()

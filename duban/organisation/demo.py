@@ -358,7 +358,13 @@ def logins_markdown() -> str:
         "建议从这几个账号开始体验：`office1`（党政办公室督办员：立项、交办、审核）、"
         "`jwc_liaison`（教务处联络员：签收、填报计划和进展、起草办结报告）、"
         "`jwc_head`（教务处第一责任人：确认办结报告）、`leader_zhang`（分管副校长）、"
-        "`sysadmin`（系统管理员，可进入 `/admin/`）。",
+        "`sysadmin`（系统管理员，可进入 `/admin/`）、`secadmin`（安全管理员：账号解锁、"
+        "重置身份验证器）、`auditadmin`（审计管理员：查询和导出审计日志）。",
+        "",
+        "督办员和三位管理员首次登录时须绑定身份验证器（手机上的 TOTP 应用，扫描页面上的"
+        "二维码），此后每次登录在密码之后输入其6位动态验证码。没有手机时，可另开终端运行 "
+        "`DEBUG=1 .venv/bin/python manage.py otp_secret office1` 打印该账号当前的验证码"
+        "（仅限 DEBUG 模式，供演示）。",
         "",
         "| 用户名 | 角色 | 姓名 | 职务 | 单位 |",
         "|---|---|---|---|---|",
@@ -389,6 +395,8 @@ class Step:
     deadline_ago: int | None = None  # change: working days before today (negative: ahead)
     authorised_by: str = ""  # change: a school leader's username
     by_head: bool = False  # sign/feedback by the head instead of the liaison
+    extend_by_days: int = 0  # extend: calendar days past the current deadline
+    approve: bool = True  # decide_extension
 
 
 def assign(ago: int) -> Step:
@@ -457,6 +465,15 @@ def accept(ago: int, comment: str = "") -> Step:
 
 def send_back(ago: int, reason: str) -> Step:
     return Step(ago, "send_back", reason)
+
+
+def extend(ago: int, reason: str, days: int) -> Step:
+    """The lead unit asks for `days` calendar days more (R-E1–E3)."""
+    return Step(ago, "extend", reason, extend_by_days=days)
+
+
+def decide_extension(ago: int, comment: str, *, approve: bool = True) -> Step:
+    return Step(ago, "decide_extension", comment, approve=approve)
 
 
 @dataclass(frozen=True)
@@ -1442,6 +1459,51 @@ ITEMS: tuple[ItemSpec, ...] = (
         deadline_in=15,
         cooperating=("cwc",),
     ),
+    # --- extensions (R-E1–E4) ---------------------------------------------------
+    ItemSpec(
+        "新工科实验教学中心建设方案",
+        "完成新工科实验教学中心建设方案论证，明确场地、设备和运行机制。",
+        "jx",
+        20,
+        meeting="m3",
+        deadline_in=45,
+        cooperating=("zcc", "sysc"),
+        steps=(
+            assign(19),
+            sign(18),
+            plan(
+                17, "完成方案论证并报校长办公会审议。", ("调研兄弟高校", 0.3), ("形成方案初稿", 0.7)
+            ),
+            feedback(10, "已完成4所兄弟高校调研，场地方案涉及实验楼改造，需列入明年预算。"),
+            extend(4, "场地改造须列入2027年预算，需待预算批复后方能确定建设方案。", 150),
+        ),
+    ),
+    ItemSpec(
+        "教职工体检服务采购",
+        "完成2026年度教职工体检服务采购，确保年底前完成体检。",
+        "hqc",
+        24,
+        meeting="m3",
+        deadline_in=18,
+        steps=(
+            assign(23),
+            sign(22),
+            feedback(15, "已完成采购需求论证，招标公告已发布。"),
+            extend(12, "首次招标因有效投标人不足三家流标，需重新组织招标。", 30),
+            decide_extension(11, "同意延期，请抓紧重新招标，确保年底前完成体检。"),
+            feedback(3, "第二次招标已完成评标，正在公示。"),
+        ),
+    ),
+    ItemSpec(
+        "学生宿舍消防设施检修",
+        "完成全部学生宿舍楼消防设施检修，整改消防隐患。",
+        "hqc",
+        6,
+        meeting="m6",
+        deadline_in=10,
+        cooperating=("xgb",),
+        steps=(assign(6), sign(5), feedback(2, "已完成12栋宿舍楼检修，剩余6栋本周内完成。")),
+    ),
 )
 
 CHINESE_ORDINALS = "一二三四五六七八九十"
@@ -1545,6 +1607,9 @@ class _Story:
         return User.objects.create(
             username=person.username,
             password=password,
+            # Reserved example addresses; a test mobile number for the SMS log.
+            email=f"{person.username}@example.edu.cn",
+            phone=f"1390000{sum(map(ord, person.username)) % 10000:04d}",
             full_name=person.full_name,
             role=person.role,
             unit=unit,
@@ -1694,7 +1759,19 @@ class _Story:
         if verb == "send_back":
             actions.review_report(supervisor, item, accept=False, comment=step.text)
             return supervisor
-        if verb == "sign":
+        if verb == "decide_extension":
+            request = item.extension_request
+            decider = request.approver or supervisor
+            actions.decide_extension(decider, item, approve=step.approve, comment=step.text)
+            return decider
+        if verb == "extend":
+            actions.request_extension(
+                contact,
+                item,
+                requested_deadline=item.deadline + dt.timedelta(days=step.extend_by_days),
+                reason=step.text,
+            )
+        elif verb == "sign":
             actions.sign_for_item(contact, item)
         elif verb == "return":
             actions.return_item(contact, item, step.text)

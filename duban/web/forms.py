@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from duban.items.actions import MilestoneInput
+from duban.items.lights import LIGHT_CHOICES
 from duban.items.models import SOURCE_BODIES, Confidentiality, SourceBody, SourceKind
 from duban.items.states import Status
 from duban.organisation.models import Role, Unit, User
@@ -181,6 +182,8 @@ class EstablishForm(forms.Form):
 
 
 OVERDUE_CHOICES = [("", _("全部")), ("yes", _("已超期")), ("no", _("未超期"))]
+EXTENSION_CHOICES = [("", _("全部")), ("pending", _("延期待审批"))]
+LIGHT_FILTER_CHOICES = [("", _("全部")), *LIGHT_CHOICES]  # R-U4
 
 
 class LedgerFilterForm(forms.Form):
@@ -193,6 +196,8 @@ class LedgerFilterForm(forms.Form):
     )
     lead_unit = UnitChoiceField(label=_("承办单位"), queryset=Unit.objects.none(), required=False)
     overdue = forms.ChoiceField(label=_("是否超期"), required=False, choices=OVERDUE_CHOICES)
+    extension = forms.ChoiceField(label=_("延期申请"), required=False, choices=EXTENSION_CHOICES)
+    light = forms.ChoiceField(label=_("预警灯"), required=False, choices=LIGHT_FILTER_CHOICES)
     q = forms.CharField(label=_("关键词"), required=False, max_length=100)
 
     def __init__(self, *args: Any, years: list[int], **kwargs: Any) -> None:

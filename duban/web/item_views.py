@@ -26,10 +26,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from duban import clock
 from duban.items import actions, policy
 from duban.items.errors import ActionError
+from duban.items.lights import annotate_lights
 from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item, SourceKind
 from duban.items.states import ACTIVE_STATUSES
 from duban.organisation.models import User
 
+from . import extension_views, supervision_views
+from .extension_forms import (
+    AdjustForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    TerminateForm,
+)
 from .forms import (
     ActionForm,
     ChangeForm,
@@ -41,6 +49,7 @@ from .forms import (
     ReassignForm,
     TextForm,
 )
+from .urge_forms import UrgeForm
 from .views import current_user
 
 if TYPE_CHECKING:
@@ -52,7 +61,8 @@ CHECK_INPUT = gettext_lazy("请检查填写的内容。")
 def visible_item(request: HttpRequest, pk: int) -> Item:
     """The one way the item pages get an item: a hidden item answers 404, like a missing one."""
     items = (
-        Item.objects.visible_to(request.user)
+        # The page shows the item's warning light (R-U4).
+        annotate_lights(Item.objects.visible_to(request.user))
         .select_related(
             "lead_unit__head",
             "lead_unit__liaison",
@@ -60,6 +70,11 @@ def visible_item(request: HttpRequest, pk: int) -> Item:
             "supervisor",
             "deciding_leader",
             "created_by",
+            # R-E1: the one extension request; the policy reads it (who decides it).
+            "extension_request__unit",
+            "extension_request__requested_by",
+            "extension_request__approver",
+            "extension_request__decided_by",
         )
         .prefetch_related("cooperating_units")
     )
@@ -224,6 +239,7 @@ class ActionSpec:
     run: Callable[[User, Item, ActionForm], str]
     labels: Mapping[str, StrOrPromise] = field(default_factory=dict)
     tone: str = "primary"  # the button's look: primary, secondary or danger
+    collapsed: bool = False  # the exception, not the day's work: folded, and offered last
 
 
 # One entry per action of `policy`; the URL names the action, e.g. /items/7/sign_for/.
@@ -247,6 +263,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ChangeForm,
         _change,
         tone="secondary",
+        collapsed=True,
     ),
     "record_plan": ActionSpec(
         gettext_lazy("工作计划"), gettext_lazy("保存工作计划"), PlanForm, _record_plan
@@ -301,6 +318,45 @@ ACTIONS: dict[str, ActionSpec] = {
         {"comment": gettext_lazy("退回理由")},
         tone="danger",
     ),
+    # Urges (R-U2): `supervision_views`.
+    "urge": ActionSpec(
+        gettext_lazy("催办"),
+        gettext_lazy("记录催办"),
+        UrgeForm,
+        supervision_views.urge,
+        tone="secondary",
+    ),
+    # Extensions (R-E1–E4) and terminations or adjustments (R-T1): `extension_views`.
+    "request_extension": ActionSpec(
+        gettext_lazy("申请延期"),
+        gettext_lazy("提交延期申请"),
+        ExtensionRequestForm,
+        extension_views.request_extension,
+        tone="secondary",
+        collapsed=True,
+    ),
+    "decide_extension": ActionSpec(
+        gettext_lazy("审批延期申请"),
+        gettext_lazy("提交审批意见"),
+        ExtensionDecisionForm,
+        extension_views.decide_extension,
+    ),
+    "adjust": ActionSpec(
+        gettext_lazy("记录调整决定"),
+        gettext_lazy("记录调整"),
+        AdjustForm,
+        extension_views.adjust,
+        tone="secondary",
+        collapsed=True,
+    ),
+    "terminate": ActionSpec(
+        gettext_lazy("记录终止决定"),
+        gettext_lazy("终止事项"),
+        TerminateForm,
+        extension_views.terminate,
+        tone="danger",
+        collapsed=True,
+    ),
 }
 
 
@@ -335,8 +391,8 @@ def action_panels(
     panels = []
     # The page has read the feedback already; tell the policy whether a draft waits.
     allowed = policy.allowed_actions(user, item, pending_report=pending_report is not None)
-    # The day's work first; a recorded change is the exception, so it comes last.
-    allowed.sort(key=lambda action: action == "change")
+    # The day's work first; the exceptions (a recorded change, say) come last.
+    allowed.sort(key=lambda action: ACTIONS[action].collapsed)
     for action in allowed:
         form = posted if posted is not None and posted.action == action else make_form(action, item)
         url = reverse("item-action", kwargs={"pk": item.pk, "action": action})
@@ -427,6 +483,8 @@ def item_page(
         "error_message": error_message,
         "posted_action": posted.action if posted is not None else "",
         "unsent_text": unsent_text,
+        **extension_views.item_page_context(item, today, offered),
+        **supervision_views.item_page_context(item),
     }
     return render(request, "web/item_detail.html", context, status=status)
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, path
+from django.urls import URLPattern, URLResolver, include, path
 
-from . import item_views, views
+from duban.accounts.forms import LoginForm
 
-urlpatterns: list[URLPattern] = [
+from . import item_views, supervision_views, views
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
+            template_name="web/login.html",
+            redirect_authenticated_user=True,
+            authentication_form=LoginForm,
         ),
         name="login",
     ),
@@ -23,4 +27,13 @@ urlpatterns: list[URLPattern] = [
     path("items/new/", item_views.item_new, name="item-new"),
     path("items/<int:pk>/", item_views.item_detail, name="item-detail"),
     path("items/<int:pk>/<slug:action>/", item_views.item_action, name="item-action"),
+    # The office's attention list (R-U1, R-F3) and its one-click urge (R-U2).
+    path("supervision/attention/", supervision_views.attention, name="attention"),
+    path(
+        "supervision/attention/<int:pk>/urge/",
+        supervision_views.attention_urge,
+        name="attention-urge",
+    ),
+    # Notification settings and the office's view of failed deliveries (duban.notify).
+    path("", include("duban.notify.urls")),
 ]

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from duban import clock
 from duban.items import actions
+from duban.items.extension_rules import pending_extension_filter
+from duban.items.lights import annotate_lights
 from duban.items.models import Item, Notice
 from duban.items.states import ACTIVE_STATUSES
 from duban.organisation.models import User
@@ -61,6 +63,10 @@ def filter_ledger(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[It
         items = items.filter(overdue)
     elif filters.get("overdue") == "no":
         items = items.exclude(overdue)
+    if filters.get("light"):  # R-U4; the rows carry `light` (annotate_lights)
+        items = items.filter(Q(light=filters["light"]))
+    if filters.get("extension") == "pending":  # R-E3: awaiting the approver
+        items = items.filter(pending_extension_filter())
     keyword = (filters.get("q") or "").strip()
     if keyword:
         items = items.filter(
@@ -82,7 +88,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # an invalid filter is shown as an error and ignored
         filters = form.cleaned_data
-    items = filter_ledger(visible, filters).select_related("lead_unit")
+    items = filter_ledger(annotate_lights(visible), filters).select_related("lead_unit")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

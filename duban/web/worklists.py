@@ -14,7 +14,9 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.utils.translation import gettext as _
 
 from duban import clock
-from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item
+from duban.items.extension_rules import pending_extension_filter
+from duban.items.lights import LightThresholds, annotate_lights, light_thresholds
+from duban.items.models import ExtensionApprover, Feedback, FeedbackKind, FeedbackStatus, Item
 from duban.items.states import ACTIVE_STATUSES, Status
 from duban.organisation.models import Role
 from duban.workcalendar import calendar
@@ -49,22 +51,28 @@ def due_soon_limit(today: dt.date) -> dt.date:
 
 
 def work_lists(user: Any) -> list[WorkList]:
-    visible = Item.objects.visible_to(user)
+    roles = (Role.OFFICE_SUPERVISOR, Role.SCHOOL_LEADER, Role.LIAISON, Role.UNIT_HEAD)
+    if user.role not in (*roles, Role.UNIT_MEMBER):
+        return []
+    # Every row shows its warning light (R-U4); the light's dates are worked out once.
+    limits = light_thresholds(clock.today())
+    visible = annotate_lights(Item.objects.visible_to(user), thresholds=limits)
     if user.role == Role.OFFICE_SUPERVISOR:
-        return office_lists(user, visible)
+        return office_lists(user, visible, limits)
     if user.role == Role.SCHOOL_LEADER:
         return leader_lists(user, visible)
-    if user.role in (Role.LIAISON, Role.UNIT_HEAD, Role.UNIT_MEMBER):
-        return unit_lists(user, visible)
-    return []
+    return unit_lists(user, visible)
 
 
-def office_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
+def office_lists(
+    user: Any, visible: QuerySet[Item], limits: LightThresholds | None = None
+) -> list[WorkList]:
     today = clock.today()
     own = visible.filter(supervising_office_id=user.unit_id)
-    deadline_near = own.filter(
-        status__in=ACTIVE_STATUSES, deadline__lte=due_soon_limit(today)
-    ).order_by("deadline", "id")
+    due_soon = limits.due_soon_until if limits is not None else due_soon_limit(today)
+    deadline_near = own.filter(status__in=ACTIVE_STATUSES, deadline__lte=due_soon).order_by(
+        "deadline", "id"
+    )
     return [
         WorkList(
             "to_assign",
@@ -86,6 +94,18 @@ def office_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
             _rows(own.filter(status=Status.SUBMITTED).order_by("submitted_at", "id")),
             _("没有待审核的办结报告。"),
             "status=submitted",
+        ),
+        WorkList(
+            "extensions_to_decide",
+            _("待审批的延期申请（延期不超过3个月）"),
+            _rows(
+                own.filter(
+                    pending_extension_filter(),
+                    extension_request__approver_kind=ExtensionApprover.OFFICE,
+                ).order_by("extension_request__created_at", "id")
+            ),
+            _("没有待本部门审批的延期申请。"),
+            "extension=pending",
         ),
         WorkList(
             "deadline_near",
@@ -191,10 +211,21 @@ def leader_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
         .order_by("overdue_rank", "deadline", "id")
     )
     return [
+        # R-E3: an extension beyond 3 months lands on the leader in charge's desk.
+        WorkList(
+            "extensions_to_decide",
+            _("待您审批的延期申请（延期超过3个月）"),
+            _rows(
+                visible.filter(
+                    pending_extension_filter(), extension_request__approver=user
+                ).order_by("extension_request__created_at", "id")
+            ),
+            _("没有待您审批的延期申请。"),
+        ),
         WorkList(
             "led_units",
             _("分管单位承办的在办事项（超期的在前）"),
             _rows(rows),
             _("分管单位没有在办的督办事项。"),
-        )
+        ),
     ]

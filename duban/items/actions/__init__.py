@@ -5,9 +5,12 @@ state machine), validates its input, changes the rows, writes its audit event an
 notices in the same transaction. A refused action raises an `ActionError` and, since
 everything runs inside `transaction.atomic`, changes nothing.
 
-Modules: `core` (establishment, assignment, handling, feedback, review).
+Modules: `core` (establishment, assignment, handling, feedback, review), `extensions`
+(R-E1–E4), `adjustments` (termination and adjustment, R-T1), `recusal` (R-C4),
+`urging` (manual urges, R-U2).
 """
 
+from .adjustments import adjust_item, terminate_item
 from .core import (
     CHANGEABLE_FIELDS,
     TEXT_LIMIT,
@@ -29,6 +32,9 @@ from .core import (
     sign_for_item,
     submit_feedback,
 )
+from .extensions import decide_extension, request_extension
+from .recusal import declare_recusal, may_declare_recusal, recused_units
+from .urging import urge_item, urge_recipients
 
 __all__ = [
     "CHANGEABLE_FIELDS",
@@ -36,18 +42,27 @@ __all__ = [
     "TITLE_LIMIT",
     "EstablishInput",
     "MilestoneInput",
+    "adjust_item",
     "assign_item",
     "change_item",
     "confirm_report",
+    "decide_extension",
+    "declare_recusal",
     "decline_report",
     "draft_completion_report",
     "establish_item",
     "mark_notice_read",
+    "may_declare_recusal",
     "reassign_item",
     "record_plan",
+    "recused_units",
     "report_contribution",
+    "request_extension",
     "return_item",
     "review_report",
     "sign_for_item",
     "submit_feedback",
+    "terminate_item",
+    "urge_item",
+    "urge_recipients",
 ]

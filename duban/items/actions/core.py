@@ -331,6 +331,11 @@ def reassign_item(
     new_lead = lead_unit or item.lead_unit
     if not new_lead.is_active:
         raise InvalidInput(_("请选择启用的承办单位。"), errors={"lead_unit": _("该单位已停用。")})
+    if item.recusals.filter(unit=new_lead).exists():  # R-C4
+        raise InvalidInput(
+            _("%(unit)s已登记回避本事项，不能作为承办单位。") % {"unit": new_lead.name},
+            errors={"lead_unit": _("该单位已登记回避。")},
+        )
     new_cooperating = (
         list(cooperating_units)
         if cooperating_units is not None

@@ -1,8 +1,9 @@
 """Start the system: `python manage.py serve` (`--check`: only print).
 
 Prints the address (port from the PORT environment variable, default 8000) and the
-demo logins, then runs Django's development server on 127.0.0.1 without the
-autoreloader.
+demo logins, then starts the background worker (`manage.py run_worker`) as a child
+process and runs Django's development server on 127.0.0.1 without the autoreloader;
+the worker stops when the server does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from duban.notify.process import worker_alongside
 from duban.organisation import demo
 from duban.organisation.models import User
 
@@ -63,8 +65,14 @@ class Command(BaseCommand):
         self.print_logins()
         if check:
             return
-        # A background worker will be started here as well once the task engine lands.
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        # The background worker (notification delivery, periodic sweeps) runs beside
+        # the server as a child process, and stops with it.
+        with worker_alongside() as worker:
+            self.stdout.write(
+                _("后台任务进程已启动（python manage.py run_worker，PID %(pid)d）。")
+                % {"pid": worker.pid}
+            )
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
     def print_logins(self) -> None:
         if not demo.is_loaded():

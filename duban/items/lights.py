@@ -1,0 +1,260 @@
+"""Warning lights (R-U4) and the progress flags (R-U1, R-F3): derived facts, never stored.
+
+`annotate_lights(queryset)` adds, in the queryset's own SQL (no query per row and no
+Python loop over rows), four annotations to every item:
+
+`no_progress` (R-U1) — the item is assigned or in progress, and its latest sign of
+    life (the latest of `last_feedback_at`, `signed_at`, `assigned_at`) lies on a day
+    before `subtract_workdays(today, 10)`: ten whole working days have passed without
+    feedback. Feedback on day F makes the item "without progress" from the 11th working
+    day after F (F + 10 working days is still fine).
+`missed_milestone` (R-U1) — the item is in progress and a milestone of its current plan
+    (the plan no later plan supersedes) fell due before today (`due_on < today`) with
+    no feedback from the lead unit on or after its date. Each milestone's date is a
+    reporting date: a progress feedback (or the completion report) dated on or after it
+    reports it, so one feedback after the latest past milestone clears the flag.
+`missed_phase_report` (R-F3) — a long item (every `annual` item, and any item whose
+    deadline is more than 30 working days after its assignment: `deadline >
+    add_workdays(assigned on, 30)`) owes a progress feedback in each calendar month
+    after the month it was signed for. The flag is up when the last whole month (the
+    month before today's) began after the signing and no feedback has come since that
+    month began (a late report in the current month clears it). It is checked only
+    while the item is in progress and not overdue: an overdue item is red and chased by
+    the overdue ladder instead (R-U3).
+`light` (R-U4), first match wins:
+    grey   — completed, archived or terminated;
+    red    — active and overdue: today > deadline (overdue from the day after it);
+    yellow — active and the deadline is within 3 working days: deadline <=
+             `add_workdays(today, 3)`, which includes the deadline day itself; or any
+             of the three flags above;
+    green  — everything else, including items not yet assigned that are neither
+             overdue nor due within 3 working days (the flags apply only once the lead
+             unit has been asked to act).
+
+Working days are counted only by `duban.workcalendar.calendar`: the dates compared
+with are worked out once per question in `light_thresholds` (one `WorkCalendar`, two
+queries), then used as constants in SQL. "Long" depends on each item's own dates; it
+is made a constant comparison as follows. An item can owe a phased report only if it
+was assigned before the last whole month began (day P), so `add_workdays(assigned,
+30) <= add_workdays(P - 1, 30)` =: `long_deadline_after`: any deadline after that is
+long. For the few deadlines from today up to that day (the flag is only checked for
+items not overdue) the cut-off `subtract_workdays(deadline, 30)` is computed in Python,
+and `deadline > add_workdays(A, 30)` holds exactly when `A < subtract_workdays(deadline,
+30)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from duban import clock
+from duban.workcalendar.calendar import WorkCalendar
+
+from .models import Item, Milestone, SourceKind
+from .states import ACTIVE_STATUSES, CLOSED_STATUSES, Status
+
+GREEN = "green"
+YELLOW = "yellow"
+RED = "red"
+GREY = "grey"
+
+DUE_SOON_WORKDAYS = 3  # R-U4
+NO_PROGRESS_WORKDAYS = 10  # R-U1
+LONG_ITEM_WORKDAYS = 30  # R-F3
+# Calendar days around today read in one go, enough for every threshold below even
+# across the longest holiday; a question past it still answers (the calendar reads on).
+CALENDAR_WINDOW = dt.timedelta(days=100)
+
+# The statuses in which the lead unit owes progress and may be urged (MOVES["urge"]).
+URGEABLE_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Light:
+    code: str
+    label: Promise
+    meaning: Promise
+
+    @property
+    def css_class(self) -> str:
+        return f"light light--{self.code}"
+
+
+LIGHTS: dict[str, Light] = {
+    GREEN: Light(GREEN, _("绿灯"), _("正常推进")),
+    YELLOW: Light(YELLOW, _("黄灯"), _("3个工作日内到期或进展滞后")),
+    RED: Light(RED, _("红灯"), _("已超期")),
+    GREY: Light(GREY, _("灰灯"), _("已办结或已终止")),
+}
+LIGHT_CHOICES = [(light.code, light.label) for light in LIGHTS.values()]
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day`, local time (dates are Asia/Shanghai days)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def previous_month_start(today: dt.date) -> dt.date:
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class LightThresholds:
+    """The dates the lights compare with, as of `today`; see the module docstring."""
+
+    today: dt.date
+    due_soon_until: dt.date  # add_workdays(today, 3)
+    quiet_before: dt.date  # subtract_workdays(today, 10)
+    phase_month_start: dt.date  # the first day of the last whole month
+    long_deadline_after: dt.date  # add_workdays(phase_month_start - 1 day, 30)
+    long_cutoffs: tuple[tuple[dt.date, dt.date], ...]  # (deadline, subtract_workdays(it, 30))
+
+    @property
+    def phase_month(self) -> str:
+        return self.phase_month_start.strftime("%Y-%m")
+
+
+def light_thresholds(
+    today: dt.date | None = None, work_calendar: WorkCalendar | None = None
+) -> LightThresholds:
+    """Work out the dates once, through the calendar module (two queries)."""
+    today = today or clock.today()
+    calendar = work_calendar or WorkCalendar()
+    calendar.ensure_loaded(today - CALENDAR_WINDOW, today + CALENDAR_WINDOW)
+    month_start = previous_month_start(today)
+    long_after = calendar.add_workdays(month_start - dt.timedelta(days=1), LONG_ITEM_WORKDAYS).day
+    cutoffs = []
+    deadline = today
+    while deadline <= long_after:
+        cutoffs.append((deadline, calendar.subtract_workdays(deadline, LONG_ITEM_WORKDAYS).day))
+        deadline += dt.timedelta(days=1)
+    return LightThresholds(
+        today=today,
+        due_soon_until=calendar.add_workdays(today, DUE_SOON_WORKDAYS).day,
+        quiet_before=calendar.subtract_workdays(today, NO_PROGRESS_WORKDAYS).day,
+        phase_month_start=month_start,
+        long_deadline_after=long_after,
+        long_cutoffs=tuple(cutoffs),
+    )
+
+
+def _flag(condition: Any) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def annotate_lights(
+    queryset: QuerySet[Item],
+    today: dt.date | None = None,
+    *,
+    thresholds: LightThresholds | None = None,
+) -> QuerySet[Item]:
+    """Add `light`, `no_progress`, `missed_milestone` and `missed_phase_report` to
+    every row of `queryset` (rules in the module docstring). Pass `thresholds` to reuse
+    dates already worked out (several lists on one page)."""
+    limits = thresholds or light_thresholds(today)
+    today = limits.today
+    phase_start = start_of(limits.phase_month_start)
+
+    feedback_on = Coalesce(
+        TruncDate("last_feedback_at", tzinfo=timezone.get_current_timezone()),
+        Value(dt.date.min),
+        output_field=DateField(),
+    )
+    current_milestones = Milestone.objects.filter(
+        plan__item=OuterRef("pk"),
+        plan__superseded_by__isnull=True,
+        due_on__lt=today,
+        due_on__gt=OuterRef("light_feedback_on"),
+    )
+    long_item = Q(source_kind=SourceKind.ANNUAL) | Q(deadline__gt=limits.long_deadline_after)
+    if limits.long_cutoffs:
+        cutoff = Case(
+            *[
+                When(deadline=deadline, then=Value(start_of(first_short)))
+                for deadline, first_short in limits.long_cutoffs
+            ],
+            default=Value(None),
+            output_field=DateTimeField(),
+        )
+        queryset = queryset.alias(light_long_cutoff=cutoff)
+        long_item |= Q(assigned_at__lt=F("light_long_cutoff"))
+
+    return (
+        queryset.alias(
+            light_progress_at=Greatest(
+                Coalesce("last_feedback_at", "assigned_at"),
+                Coalesce("signed_at", "assigned_at"),
+            ),
+            light_feedback_on=feedback_on,
+        )
+        .annotate(
+            no_progress=_flag(
+                Q(status__in=URGEABLE_STATUSES, light_progress_at__lt=start_of(limits.quiet_before))
+            ),
+            missed_milestone=_flag(Q(status=Status.IN_PROGRESS) & Exists(current_milestones)),
+            missed_phase_report=_flag(
+                Q(status=Status.IN_PROGRESS, signed_at__lt=phase_start, deadline__gte=today)
+                & (Q(last_feedback_at__isnull=True) | Q(last_feedback_at__lt=phase_start))
+                & long_item
+            ),
+        )
+        .annotate(
+            light=Case(
+                When(status__in=CLOSED_STATUSES, then=Value(GREY)),
+                When(status__in=ACTIVE_STATUSES, deadline__lt=today, then=Value(RED)),
+                When(
+                    status__in=ACTIVE_STATUSES,
+                    deadline__lte=limits.due_soon_until,
+                    then=Value(YELLOW),
+                ),
+                When(
+                    Q(no_progress=True) | Q(missed_milestone=True) | Q(missed_phase_report=True),
+                    then=Value(YELLOW),
+                ),
+                default=Value(GREEN),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+NEEDS_ATTENTION = Q(no_progress=True) | Q(missed_milestone=True) | Q(missed_phase_report=True)
+
+
+def light_fields(item: Item, today: dt.date | None = None) -> dict[str, Any]:
+    """The light and flags of one item: read from its annotations when it was fetched
+    through `annotate_lights`, else worked out with one more query (plus the calendar)."""
+    names = ("light", "no_progress", "missed_milestone", "missed_phase_report")
+    if all(hasattr(item, name) for name in names):
+        values = {name: getattr(item, name) for name in names}
+    else:
+        values = annotate_lights(Item.objects.filter(pk=item.pk), today).values(*names).get()
+    light = LIGHTS[values["light"]]
+    return {
+        **values,
+        "light_label": str(light.label),
+        "light_meaning": str(light.meaning),
+    }

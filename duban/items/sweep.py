@@ -1,0 +1,333 @@
+"""The reminder sweep: the automatic ladder (R-U3), the urgent first feedback (R-F2)
+and the phased reports of long items (R-F3).
+
+`run_sweep(at)` looks at every item as of the moment `at` and sends each step that is
+due and not yet sent. It runs every 5 minutes on the task engine
+(`duban.items.tasks.sweep`) and by hand (`manage.py sweep --at ...`). Working days are
+counted only by `duban.workcalendar.calendar`. The rules, as implemented:
+
+- Only items the lead unit is working on are chased: assigned or in progress (the
+  states of the "urge" move). Nothing is sent on a day that is not a working day, so
+  the count of working days overdue does not move over a holiday.
+- `deadline-3`: on the 3rd working day before the deadline,
+  `subtract_workdays(deadline, 3)`; `deadline-0`: on the deadline day, or on the last
+  working day before it when the deadline is not a working day. Both to the lead
+  unit's liaison and head. Neither is sent for a day before the item was assigned
+  (the assignment notice itself names the deadline).
+- Overdue: k = the number of working days in (deadline, today]. `overdue-<k>` at k =
+  1, 4, 7, ... (every 3 working days) to the liaison and the head; `leader-5` at k = 5
+  to the leader in charge of the lead unit alone; from then on the leader is also in
+  every `overdue-<k>` (k = 7, 10, ...).
+- Catching up: each day only the latest step due is sent. A sweep that did not run on
+  a step's day is made up by the next one, once, with the latest step due by then;
+  earlier steps missed are never sent in a burst.
+- `first-feedback` (R-F2): an urgent item without any feedback once the first working
+  day after its assignment has ended (so on the 2nd working day after it, or the first
+  sweep after) — to the liaison and the head, once per item.
+- `phase-YYYY-MM` (R-F3): a long item whose last whole month YYYY-MM passed without a
+  progress feedback (`lights.missed_phase_report`, whose docstring defines "long") —
+  to the liaison and the head, once per month.
+- When a deadline has been changed (extension, recorded change), the deadline steps of
+  the new deadline are new steps: their key carries it, e.g. `overdue-1@2026-12-31`,
+  so the ladder starts again for the new date. Keys of an unchanged deadline are the
+  bare names above.
+
+Exactly once: each step is an automatic `Urge` (no person urging, channel "system",
+the step as its key) and the unique constraint on (item, step) is the claim. Each
+notice is claimed in its own transaction: insert the Urge, write the notices through
+`duban.notify.outbox.notify` and the audit event, commit. A second worker inserting the
+same step waits for the first and fails on the constraint, so its transaction is rolled
+back and it sends nothing; only the inserter notifies. Run `run_sweep` outside any
+transaction, so each claim commits on its own.
+
+Candidates are selected set-based: a fixed number of queries whatever the number of
+items (the calendar, the candidate items with their people, the steps already sent),
+then a constant number per notice sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban import clock
+from duban.audit.models import record
+from duban.workcalendar.calendar import WorkCalendar
+
+from .lights import URGEABLE_STATUSES as SWEPT_STATUSES
+from .lights import LightThresholds, annotate_lights, light_thresholds, start_of
+from .models import Item, Urge, UrgeChannel
+
+DEADLINE_3 = "deadline-3"
+DEADLINE_0 = "deadline-0"
+LEADER_5 = "leader-5"
+FIRST_FEEDBACK = "first-feedback"
+REMINDER_WORKDAYS = 3  # deadline-3
+OVERDUE_EVERY = 3  # overdue-1, overdue-4, overdue-7, ...
+LEADER_FROM = 5  # leader-5, then the leader in every later overdue step
+FIRST_FEEDBACK_WORKDAYS = 1  # R-F2
+
+
+@dataclass(frozen=True)
+class SweepNotice:
+    """One notice the sweep queued: a step sent to its recipients."""
+
+    item_id: int
+    ledger_number: str
+    step: str
+    recipients: tuple[str, ...]
+
+    def line(self) -> str:
+        return f"{self.ledger_number} {self.step} {','.join(self.recipients)}"
+
+
+@dataclass
+class SweepResult:
+    at: dt.datetime
+    today: dt.date
+    workday: bool
+    notices: list[SweepNotice] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return len(self.notices)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    item: Item
+    key: str
+    recipients: tuple[Any, ...]
+    title: str
+    body: str
+
+
+def run_sweep(at: dt.datetime) -> SweepResult:
+    """Send every step due as of `at` that has not been sent yet (see the module)."""
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    today = timezone.localdate(at)
+    with clock.frozen_at(at):
+        calendar = WorkCalendar()
+        limits = light_thresholds(today, calendar)
+        result = SweepResult(at=at, today=today, workday=calendar.is_workday(today).is_workday)
+        if not result.workday:
+            return result
+        planned = due_steps(today, calendar, limits)
+        sent = set(
+            Urge.objects.filter(
+                item_id__in={step.item.pk for step in planned},
+                step__in={step.key for step in planned},
+            ).values_list("item_id", "step")
+        )
+        for step in planned:
+            if (step.item.pk, step.key) in sent:
+                continue
+            notice = _claim_and_send(step, at)
+            if notice is not None:
+                result.notices.append(notice)
+    return result
+
+
+def due_steps(today: dt.date, calendar: WorkCalendar, limits: LightThresholds) -> list[PlannedStep]:
+    """The latest step due today for every item that has one (sent or not)."""
+    first_feedback_before = start_of(calendar.subtract_workdays(today, FIRST_FEEDBACK_WORKDAYS).day)
+    items = list(
+        annotate_lights(Item.objects.filter(status__in=SWEPT_STATUSES), thresholds=limits)
+        .filter(
+            Q(deadline__lte=limits.due_soon_until)
+            | Q(urgent=True, last_feedback_at__isnull=True, assigned_at__lt=first_feedback_before)
+            | Q(missed_phase_report=True)
+        )
+        .select_related("lead_unit__liaison", "lead_unit__head", "lead_unit__leader_in_charge")
+        .order_by("deadline", "pk")
+    )
+    overdue = [item.deadline for item in items if item.deadline < today]
+    if overdue:
+        # One read of the calendar covers every overdue count below.
+        calendar.ensure_loaded(min(overdue), today)
+    planned: list[PlannedStep] = []
+    for item in items:
+        step = _deadline_step(item, today, calendar, limits)
+        if step is not None:
+            planned.append(step)
+        if (
+            item.urgent
+            and item.last_feedback_at is None
+            and item.assigned_at is not None
+            and item.assigned_at < first_feedback_before
+        ):
+            planned.append(_first_feedback_step(item))
+        if getattr(item, "missed_phase_report", False):
+            planned.append(_phase_step(item, limits))
+    return [step for step in planned if step.recipients]
+
+
+def _contacts(item: Item) -> tuple[Any, ...]:
+    unit = item.lead_unit
+    return tuple(person for person in (unit.liaison, unit.head) if person is not None)
+
+
+def _leader(item: Item) -> tuple[Any, ...]:
+    leader = item.lead_unit.leader_in_charge
+    return (leader,) if leader is not None else ()
+
+
+def _deadline_key(item: Item, name: str) -> str:
+    if item.deadline == item.original_deadline:
+        return name
+    return f"{name}@{item.deadline.isoformat()}"
+
+
+def _deadline_step(
+    item: Item, today: dt.date, calendar: WorkCalendar, limits: LightThresholds
+) -> PlannedStep | None:
+    deadline = item.deadline
+    facts: dict[str, Any] = {
+        "title": item.title,
+        "number": item.ledger_number,
+        "deadline": deadline.isoformat(),
+        "unit": item.lead_unit.name,
+    }
+    if deadline < today:
+        overdue = calendar.workdays_between(deadline, today).count
+        facts["days"] = overdue
+        latest_urge = overdue - (overdue - 1) % OVERDUE_EVERY
+        if latest_urge < LEADER_FROM <= overdue:
+            return PlannedStep(
+                item,
+                _deadline_key(item, LEADER_5),
+                _leader(item),
+                _("分管单位督办事项已超期%(days)d个工作日：%(title)s") % facts,
+                _(
+                    "%(unit)s承办的督办事项（台账编号%(number)s，办结时限%(deadline)s）"
+                    "已超期%(days)d个工作日，请督促办理。"
+                )
+                % facts,
+            )
+        people = _contacts(item)
+        if latest_urge >= LEADER_FROM:
+            people += _leader(item)
+        return PlannedStep(
+            item,
+            _deadline_key(item, f"overdue-{latest_urge}"),
+            people,
+            _("督办事项已超期%(days)d个工作日：%(title)s") % facts,
+            _(
+                "台账编号%(number)s，办结时限%(deadline)s，已超期%(days)d个工作日。"
+                "请立即办理并反馈；确有困难的，请书面说明情况。"
+            )
+            % facts,
+        )
+    if deadline > limits.due_soon_until:
+        return None
+    last_day = calendar.subtract_workdays(deadline + dt.timedelta(days=1), 1).day
+    if today >= last_day:
+        name, day = DEADLINE_0, last_day
+        title = _("督办事项今天到期：%(title)s") % facts
+        body = (
+            _("台账编号%(number)s，办结时限为今天。请按时报送办结报告。")
+            if deadline == today
+            else _("台账编号%(number)s，办结时限%(deadline)s，今天是到期前最后一个工作日。")
+        ) % facts
+    else:
+        name, day = DEADLINE_3, calendar.subtract_workdays(deadline, REMINDER_WORKDAYS).day
+        facts["days"] = calendar.workdays_between(today, deadline).count
+        title = _("督办事项即将到期：%(title)s") % facts
+        body = (
+            _("台账编号%(number)s，办结时限%(deadline)s，还有%(days)d个工作日。请抓紧办理。")
+            % facts
+        )
+    assigned_on = timezone.localdate(item.assigned_at) if item.assigned_at else today
+    if day < assigned_on:
+        return None  # the assignment notice, newer than the step, names the deadline
+    return PlannedStep(item, _deadline_key(item, name), _contacts(item), title, body)
+
+
+def _first_feedback_step(item: Item) -> PlannedStep:
+    assigned_at = item.assigned_at or clock.now()
+    facts = {
+        "title": item.title,
+        "number": item.ledger_number,
+        "assigned": timezone.localtime(assigned_at).strftime("%Y-%m-%d %H:%M"),
+    }
+    return PlannedStep(
+        item,
+        FIRST_FEEDBACK,
+        _contacts(item),
+        _("紧急督办事项请立即反馈：%(title)s") % facts,
+        _(
+            "台账编号%(number)s为紧急事项，应在交办后1个工作日内反馈（交办时间%(assigned)s），"
+            "至今未收到反馈。请立即反馈办理情况。"
+        )
+        % facts,
+    )
+
+
+def _phase_step(item: Item, limits: LightThresholds) -> PlannedStep:
+    month = limits.phase_month_start
+    facts = {
+        "title": item.title,
+        "number": item.ledger_number,
+        "month": _("%(year)d年%(month)d月") % {"year": month.year, "month": month.month},
+    }
+    return PlannedStep(
+        item,
+        f"phase-{limits.phase_month}",
+        _contacts(item),
+        _("请报送阶段性进展：%(title)s") % facts,
+        _(
+            "台账编号%(number)s为长期事项，须每月反馈阶段性进展；%(month)s未收到进展反馈，"
+            "请及时报送。"
+        )
+        % facts,
+    )
+
+
+def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
+    """Insert the step's Urge, the claim, and send it in the same transaction; None
+    when another run has claimed it (or no recipient may see the item)."""
+    from duban.notify.outbox import notify
+
+    item = step.item
+    # Whoever may not see the item is not told about it (a discipline item, a recusal).
+    recipients = [
+        person
+        for person in step.recipients
+        if person.is_active and Item.objects.visible_to(person).filter(pk=item.pk).exists()
+    ]
+    if not recipients:
+        return None
+    names = tuple(str(person.full_name or person.username) for person in recipients)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Urge.objects.create(
+                    item=item,
+                    unit=item.lead_unit,
+                    recipient=recipients[0],
+                    channel=UrgeChannel.SYSTEM,
+                    note=step.body,
+                    urged_by=None,
+                    step=step.key,
+                    created_at=at,
+                )
+        except IntegrityError:
+            return None  # another sweep claimed this step first and sends it
+        notify(recipients, item, step.title, step.body)
+        record(
+            None,
+            "reminder",
+            _("系统自动提醒（%(step)s），发送给%(names)s")
+            % {"step": step.key, "names": "、".join(names)},
+            item=item,
+            unit=item.lead_unit,
+            data={"step": step.key, "recipients": [person.pk for person in recipients]},
+        )
+    return SweepNotice(item.pk, item.ledger_number, step.key, names)

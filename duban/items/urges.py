@@ -1,0 +1,44 @@
+"""Reading urges (R-U2): an item's record of chases and the count per unit.
+
+Urges are written only by `actions.urge_item` (manual) and `sweep` (automatic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, QuerySet
+
+from .lights import start_of
+from .models import Item, Urge
+
+# Reminders before the deadline go to every unit for every item; they chase nobody, so
+# they are not counted against a unit (the steps "deadline-3" and "deadline-0").
+PRE_DEADLINE_STEPS = "deadline-"
+
+
+def item_urges(item: Item) -> QuerySet[Urge]:
+    """The item's urges, oldest first, with the people shown (one query)."""
+    return item.urges.select_related("unit", "recipient", "urged_by").order_by("created_at", "id")
+
+
+def counted_urges() -> QuerySet[Urge]:
+    """Urges counted against the unit urged: every manual urge and every automatic one
+    but the reminders before the deadline."""
+    return Urge.objects.exclude(step__startswith=PRE_DEADLINE_STEPS)
+
+
+def urges_received_by_unit(year: int) -> dict[int, int]:
+    """Urges each unit received in `year` (local calendar year), by unit id; units
+    without any are absent. One aggregate query."""
+    rows = (
+        counted_urges()
+        .filter(
+            created_at__gte=start_of(dt.date(year, 1, 1)),
+            created_at__lt=start_of(dt.date(year + 1, 1, 1)),
+        )
+        .values("unit_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {row["unit_id"]: row["count"] for row in rows}
