@@ -18,7 +18,8 @@ STOP_TIMEOUT = 10
 def start_worker() -> subprocess.Popen[bytes]:
     """Start `manage.py run_worker` with this process's environment."""
     return subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
-        [sys.executable, str(settings.BASE_DIR / "manage.py"), "run_worker"],
+        # Quiet beside the development server; a production worker logs each task.
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "run_worker", "--verbosity", "0"],
         cwd=settings.BASE_DIR,
     )
 
