@@ -258,6 +258,7 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
             "adjust",
             "terminate",
             "urge",
+            "recusal",
         )
     }
     assert item_paths | {

@@ -210,7 +210,9 @@ def test_demo_items_of_restricted_kinds_have_their_own_supervising_office(
     assert discipline.created_by == discipline.supervisor
     classified = Item.objects.get(confidentiality=Confidentiality.CLASSIFIED)
     assert classified.supervising_office.kind == UnitKind.SECRECY_OFFICE
-    assert "线下办理" in classified.content  # R-C3: no classified content in the system
+    assert (
+        classified.content == "涉密内容，按规定线下报送。"
+    )  # R-C3: no classified content in the system
 
 
 def test_r_d2_demo_meeting_deadlines_are_ten_workdays_after_the_minutes(

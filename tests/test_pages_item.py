@@ -128,7 +128,8 @@ def test_item_page_offers_exactly_the_allowed_actions(
         assert "您目前对本事项没有可办理的操作。" in page
     else:
         # Each form carries its CSRF token.
-        assert page.count('name="csrfmiddlewaretoken"') == len(expected) + 1  # + logout
+        # + logout + the recusal declaration every viewer may make (R-C4)
+        assert page.count('name="csrfmiddlewaretoken"') == len(expected) + 2
 
 
 def test_item_page_shows_the_whole_record(client: Client, org: Org, item: Item):

@@ -78,7 +78,10 @@ def test_r_c2_discipline_item(org: Org, offices: dict[str, User]) -> None:
 
 def test_r_c3_classified_registration(org: Org, offices: dict[str, User]) -> None:
     item = actions.establish_item(
-        offices["secrecy"], meeting_input(org, confidentiality="classified", cooperating_units=[])
+        offices["secrecy"],
+        meeting_input(
+            org, confidentiality="classified", cooperating_units=[], content="", basis=""
+        ),
     )
     assert item.supervising_office.kind == UnitKind.SECRECY_OFFICE
     assert visible(offices["secrecy"]) == {item.pk}

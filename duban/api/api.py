@@ -27,6 +27,7 @@ from . import present
 from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
+from .recusal import router as recusal_router
 from .schemas import (
     ErrorOut,
     MeOut,
@@ -68,6 +69,7 @@ install_handlers(api)
 api.add_router("/items", items_router)
 api.add_router("/items", extensions_router)
 api.add_router("/items", urging_router)
+api.add_router("/items", recusal_router)
 
 
 def current_user(request: HttpRequest) -> Any:

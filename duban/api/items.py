@@ -20,6 +20,7 @@ from duban.items.errors import InvalidInput
 from duban.items.extension_rules import pending_extension_filter
 from duban.items.models import Item
 from duban.items.states import ACTIVE_STATUSES
+from duban.items.visibility import note_read
 from duban.organisation.models import Unit, User
 
 from . import present
@@ -152,7 +153,12 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, A
 @router.get("/{item_id}", response={200: ItemDetail, **READ_ERRORS})
 def read_item(request: HttpRequest, item_id: int) -> dict[str, Any]:
     """One item with its timeline, changes, plans, feedback and the actions open to you."""
-    return _detail(_user(request), item_id)
+    user = _user(request)
+    item = present.detail_queryset(user).filter(pk=item_id).first()
+    if item is None:
+        raise item_not_found()
+    note_read(user, item, "接口")
+    return present.item_detail(user, item)
 
 
 # ----------------------------------------------------------------------------- establishing

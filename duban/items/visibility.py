@@ -94,3 +94,18 @@ def is_recused(user: Any, item: Item) -> bool:
         .filter(Q(person_id=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk__in=[])))
         .exists()
     )
+
+
+def note_read(user: Any, item: Item, via: str) -> None:
+    """Reading a restricted item (sensitive, discipline, classified) is audited."""
+    if item.confidentiality == Confidentiality.ORDINARY:
+        return
+    from duban.audit.models import record
+
+    record(
+        user,
+        "read_restricted",
+        f"查阅{Confidentiality(item.confidentiality).label}事项{item.ledger_number}（{via}）",
+        item=item,
+        data={"via": via},
+    )

@@ -1396,14 +1396,14 @@ ITEMS: tuple[ItemSpec, ...] = (
     ),
     ItemSpec(
         "涉密事项（线下办理）",
-        "本事项为涉密事项，具体内容按保密规定线下办理，系统仅登记编号、承办单位、"
-        "办结时限和办理状态。",
+        # R-C3: the system keeps a registration only; content and basis stay offline.
+        "线下办理",
         "kjy",
         10,
         by="baomi1",
         body=SourceBody.SUPERIOR,
         leader="leader_wang",
-        basis="上级来文（文号线下登记）；{leader}同志{decided}批示。",
+        basis="线下报送",
         deadline_in=20,
         confidentiality=Confidentiality.CLASSIFIED,
         steps=(assign(10), sign(9)),

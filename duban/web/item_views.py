@@ -29,9 +29,10 @@ from duban.items.errors import ActionError
 from duban.items.lights import annotate_lights
 from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item, SourceKind
 from duban.items.states import ACTIVE_STATUSES
+from duban.items.visibility import note_read
 from duban.organisation.models import User
 
-from . import extension_views, supervision_views
+from . import extension_views, recusal_views, supervision_views
 from .extension_forms import (
     AdjustForm,
     ExtensionDecisionForm,
@@ -485,6 +486,7 @@ def item_page(
         "unsent_text": unsent_text,
         **extension_views.item_page_context(item, today, offered),
         **supervision_views.item_page_context(item),
+        **recusal_views.item_page_context(item, user),
     }
     return render(request, "web/item_detail.html", context, status=status)
 
@@ -492,7 +494,9 @@ def item_page(
 @require_safe
 @login_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return item_page(request, visible_item(request, pk))
+    item = visible_item(request, pk)
+    note_read(request.user, item, "页面")
+    return item_page(request, item)
 
 
 @require_POST

@@ -24,7 +24,7 @@ from .. import policy
 from ..errors import InvalidInput
 from ..models import Adjustment, AdjustmentKind, DecisionKind, Item, ItemChange
 from ..states import apply_move
-from .core import _locked, _notify, _required_text
+from .core import _item_text, _locked, _notify, _required_text
 
 MEETING_NAME_LIMIT = 200
 
@@ -52,6 +52,7 @@ class _Decision:
 
 def _decision(
     *,
+    item: Item,
     decision_kind: str,
     meeting_name: str,
     meeting_date: dt.date | None,
@@ -91,8 +92,8 @@ def _decision(
         meeting_name=name,
         meeting_date=day,
         leader=consenting,
-        basis=_required_text(basis, "basis", _("决定依据")),
-        reason=_required_text(reason, "reason", _("客观原因")),
+        basis=_item_text(item, basis, "basis", _("决定依据")),
+        reason=_item_text(item, reason, "reason", _("客观原因")),
     )
 
 
@@ -140,6 +141,7 @@ def terminate_item(
     item = _locked(item)
     policy.check(actor, item, "terminate")
     decision = _decision(
+        item=item,
         decision_kind=decision_kind,
         meeting_name=meeting_name,
         meeting_date=meeting_date,
@@ -192,6 +194,7 @@ def adjust_item(
     item = _locked(item)
     policy.check(actor, item, "adjust")
     decision = _decision(
+        item=item,
         decision_kind=decision_kind,
         meeting_name=meeting_name,
         meeting_date=meeting_date,
@@ -209,7 +212,7 @@ def adjust_item(
         changed["deadline"] = new_deadline
     content = (new_content or "").strip()
     if content:
-        content = _required_text(content, "new_content", _("调整后的工作内容"))
+        content = _item_text(item, content, "new_content", _("调整后的工作内容"))
         if content != item.content.strip():
             changed["content"] = content
     if not changed:

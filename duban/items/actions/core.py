@@ -62,6 +62,31 @@ def _required_text(value: str | None, field_name: str, label: str, limit: int = 
     return text
 
 
+# Classified content never enters the system (R-C3, 涉密不上网): on a classified item
+# every free-text field is left empty or says it is handled offline, and is stored so.
+OFFLINE_TEXT = "涉密内容，按规定线下报送。"
+OFFLINE_ANSWERS = ("", "线下报送", "线下办理", OFFLINE_TEXT)
+
+
+def _offline_text(value: str | None, field_name: str) -> str:
+    if (value or "").strip() not in OFFLINE_ANSWERS:
+        raise InvalidInput(
+            _("涉密事项的内容不得录入本系统，请线下办理（此处留空或填写“线下报送”）。"),
+            errors={field_name: _("涉密事项不得录入具体内容。")},
+        )
+    return OFFLINE_TEXT
+
+
+def _item_text(
+    item: Item, value: str | None, field_name: str, label: str, limit: int = TEXT_LIMIT
+) -> str:
+    """A required free-text input about `item`; on a classified item, refused unless
+    it carries no content (R-C3)."""
+    if item.confidentiality == Confidentiality.CLASSIFIED:
+        return _offline_text(value, field_name)
+    return _required_text(value, field_name, label, limit)
+
+
 def _locked(item: Item) -> Item:
     """Re-read the item under a row lock, so concurrent actions queue up."""
     return (
@@ -148,8 +173,12 @@ def establish_item(actor: Any, data: EstablishInput) -> Item:
             errors={"source_body": _("请选择与来源类别相符的具体来源。")},
         )
     title = _required_text(data.title, "title", _("事项名称"), TITLE_LIMIT)
-    content = _required_text(data.content, "content", _("工作内容"))
-    basis = _required_text(data.basis, "basis", _("督办依据"))
+    if data.confidentiality == Confidentiality.CLASSIFIED:  # a registration only (R-C3)
+        content = _offline_text(data.content, "content")
+        basis = _offline_text(data.basis, "basis")
+    else:
+        content = _required_text(data.content, "content", _("工作内容"))
+        basis = _required_text(data.basis, "basis", _("督办依据"))
     if data.lead_unit is None or not data.lead_unit.is_active:
         raise InvalidInput(_("请选择承办单位。"), errors={"lead_unit": _("请选择承办单位。")})
     cooperating = list({unit.pk: unit for unit in data.cooperating_units}.values())
@@ -295,7 +324,7 @@ def return_item(actor: Any, item: Item, reason: str) -> Item:
     """退回 with a reason; counted against the lead unit (R-A2, Art.6)."""
     item = _locked(item)
     policy.check(actor, item, "return")
-    reason = _required_text(reason, "reason", _("退回理由"))
+    reason = _item_text(item, reason, "reason", _("退回理由"))
     apply_move(item, "return")
     item.save(update_fields=["status", "updated_at"])
     record(
@@ -327,7 +356,7 @@ def reassign_item(
     """The office reassigns a returned item — to another lead unit, or insists (R-A2)."""
     item = _locked(item)
     policy.check(actor, item, "reassign")
-    note = _required_text(note, "note", _("重新交办说明"))
+    note = _item_text(item, note, "note", _("重新交办说明"))
     new_lead = lead_unit or item.lead_unit
     if not new_lead.is_active:
         raise InvalidInput(_("请选择启用的承办单位。"), errors={"lead_unit": _("该单位已停用。")})
@@ -406,7 +435,7 @@ def change_item(
     """
     item = _locked(item)
     policy.check(actor, item, "change")
-    reason = _required_text(reason, "reason", _("变更理由"))
+    reason = _item_text(item, reason, "reason", _("变更理由"))
     if item.source_kind == SourceKind.OTHER and (
         authorised_by is None or authorised_by.role != Role.SCHOOL_LEADER
     ):
@@ -421,11 +450,11 @@ def change_item(
         )
     new_values: dict[str, Any] = {}
     if title is not None:
-        new_values["title"] = _required_text(title, "title", _("事项名称"), TITLE_LIMIT)
+        new_values["title"] = _item_text(item, title, "title", _("事项名称"), TITLE_LIMIT)
     if content is not None:
-        new_values["content"] = _required_text(content, "content", _("工作内容"))
+        new_values["content"] = _item_text(item, content, "content", _("工作内容"))
     if basis is not None:
-        new_values["basis"] = _required_text(basis, "basis", _("督办依据"))
+        new_values["basis"] = _item_text(item, basis, "basis", _("督办依据"))
     if deadline is not None:
         if deadline < clock.today():
             raise InvalidInput(
@@ -488,13 +517,18 @@ def record_plan(
     """The lead unit's work plan (R-A3); a new plan supersedes the current one."""
     item = _locked(item)
     policy.check(actor, item, "record_plan")
-    goals = _required_text(goals, "goals", _("工作目标"))
+    goals = _item_text(item, goals, "goals", _("工作目标"))
     if not milestones:
         raise InvalidInput(
             _("工作计划至少需要一个时间节点。"), errors={"milestones": _("请填写时间节点。")}
         )
+    titles = []
     for index, milestone in enumerate(milestones, start=1):
-        _required_text(milestone.title, "milestones", _("第%(n)d个节点的内容") % {"n": index}, 200)
+        titles.append(
+            _item_text(
+                item, milestone.title, "milestones", _("第%(n)d个节点的内容") % {"n": index}, 200
+            )
+        )
         if milestone.due_on > item.deadline:
             raise InvalidInput(
                 _("第%(n)d个节点的日期%(day)s晚于办结时限%(deadline)s。")
@@ -510,8 +544,8 @@ def record_plan(
         item=item, goals=goals, author=actor, created_at=clock.now(), supersedes=current
     )
     Milestone.objects.bulk_create(
-        Milestone(plan=plan, title=milestone.title.strip(), due_on=milestone.due_on)
-        for milestone in milestones
+        Milestone(plan=plan, title=title, due_on=milestone.due_on)
+        for title, milestone in zip(titles, milestones, strict=True)
     )
     record(
         actor,
@@ -529,7 +563,7 @@ def submit_feedback(actor: Any, item: Item, text: str) -> Feedback:
     """Progress feedback from the lead unit, dated by the system (R-F7)."""
     item = _locked(item)
     policy.check(actor, item, "submit_feedback")
-    text = _required_text(text, "text", _("进展情况"))
+    text = _item_text(item, text, "text", _("进展情况"))
     now = clock.now()
     feedback = Feedback.objects.create(
         item=item,
@@ -552,7 +586,7 @@ def report_contribution(actor: Any, item: Item, text: str) -> Feedback:
     item = _locked(item)
     policy.check(actor, item, "report_contribution")
     unit = policy.cooperating_unit_of(actor, item)
-    text = _required_text(text, "text", _("配合办理情况"))
+    text = _item_text(item, text, "text", _("配合办理情况"))
     previous = (
         item.feedback.filter(kind=FeedbackKind.CONTRIBUTION, unit=unit, superseded_by__isnull=True)
         .order_by("-created_at")
@@ -602,7 +636,7 @@ def draft_completion_report(actor: Any, item: Item, text: str) -> Feedback:
     current contributions and waits for the head's confirmation (R-F1, R-F4)."""
     item = _locked(item)
     policy.check(actor, item, "draft_completion_report")
-    text = _required_text(text, "text", _("办结情况"))
+    text = _item_text(item, text, "text", _("办结情况"))
     previous = _pending_report(item)
     if previous is not None:
         # The new draft supersedes the one still waiting; both are kept.
@@ -650,7 +684,7 @@ def decline_report(actor: Any, item: Item, reason: str) -> Feedback:
     item = _locked(item)
     policy.check(actor, item, "decline_report")
     report = _require_pending_report(item)
-    reason = _required_text(reason, "reason", _("退回修改意见"))
+    reason = _item_text(item, reason, "reason", _("退回修改意见"))
     report.status = FeedbackStatus.DECLINED
     report.review_comment = reason
     report.save(update_fields=["status", "review_comment"])
@@ -703,7 +737,7 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
     report = item.feedback.get(kind=FeedbackKind.COMPLETION, status=FeedbackStatus.SUBMITTED)
     comment = comment.strip()
     if not accept:
-        comment = _required_text(comment, "comment", _("退回理由"))
+        comment = _item_text(item, comment, "comment", _("退回理由"))
     now = clock.now()
     report.status = FeedbackStatus.ACCEPTED if accept else FeedbackStatus.RETURNED
     report.reviewed_by = actor

@@ -30,7 +30,7 @@ from ..models import (
     Item,
     ItemChange,
 )
-from .core import _locked, _notify, _office_staff, _required_text
+from .core import _item_text, _locked, _notify, _office_staff
 
 
 def _refuse_second_application(item: Item) -> None:
@@ -100,7 +100,7 @@ def request_extension(
             % {"deadline": item.deadline.isoformat()},
             errors={"requested_deadline": _("请填写晚于现在办结时限的日期。")},
         )
-    reason = _required_text(reason, "reason", _("延期理由"))
+    reason = _item_text(item, reason, "reason", _("延期理由"))
     approver_kind = approver_kind_for(item.deadline, requested_deadline)
     leader = None
     if approver_kind == ExtensionApprover.LEADER:
@@ -176,7 +176,7 @@ def decide_extension(
     comment = (comment or "").strip()
     if not approve or comment:  # a reason is required to reject; any comment has a limit
         label = _("审批意见") if approve else _("不予批准的理由")
-        comment = _required_text(comment, "comment", label)
+        comment = _item_text(item, comment, "comment", label)
     if approve and request.requested_deadline <= item.deadline:
         # The deadline has meanwhile been moved at least as far by a recorded change.
         raise InvalidInput(

@@ -19,8 +19,8 @@ from duban.audit.models import record
 
 from .. import policy
 from ..errors import InvalidInput
-from ..models import SENDING_URGE_CHANNELS, Item, Urge, UrgeChannel
-from .core import TEXT_LIMIT, _locked, _required_text
+from ..models import SENDING_URGE_CHANNELS, Confidentiality, Item, Urge, UrgeChannel
+from .core import TEXT_LIMIT, _item_text, _locked, _offline_text
 
 __all__ = ["urge_item", "urge_recipients"]
 
@@ -69,7 +69,9 @@ def urge_item(actor: Any, item: Item, *, channel: str, recipient: Any, note: str
         )
     recipient = _recipient(item, recipient)
     sending = channel in SENDING_URGE_CHANNELS
-    if sending:
+    if sending and item.confidentiality == Confidentiality.CLASSIFIED:
+        text = _offline_text(note, "note")  # R-C3
+    elif sending:
         text = (note or "").strip()
         if len(text) > TEXT_LIMIT:
             raise InvalidInput(
@@ -78,7 +80,7 @@ def urge_item(actor: Any, item: Item, *, channel: str, recipient: Any, note: str
             )
     else:
         # What was said on the phone, at the visit or the meeting is the record itself.
-        text = _required_text(note, "note", _("催办内容（谈话或通知的要点）"))
+        text = _item_text(item, note, "note", _("催办内容（谈话或通知的要点）"))
 
     channel_label = UrgeChannel(channel).label
     urge = Urge.objects.create(
