@@ -512,13 +512,19 @@ def test_nobody_marks_another_persons_notice(client: Client, org: Org, item: Ite
     )
 
 
-def test_inbox_links_an_item_only_while_it_is_visible(client: Client, org: Org, item: Item):
+def test_inbox_shows_a_notice_only_while_its_item_is_visible(
+    client: Client, org: Org, item: Item
+):
+    """R-C5: once the item is reassigned away, its notices leave the old unit's inbox,
+    title and all, and the header's count with them."""
     advance(org, item, "returned")
+    signed_in(client, org.lead_liaison)
+    assert f"新交办督办事项：{item.title}" in html(client.get(reverse("inbox")))
     actions.reassign_item(
         org.office_supervisor, item, note="改由财务处承办", lead_unit=org.other_unit
     )
-    page = html(signed_in(client, org.lead_liaison).get(reverse("inbox")))
-    assert f"新交办督办事项：{item.title}" in page
+    page = html(client.get(reverse("inbox")))
+    assert item.title not in page
     assert f'href="{reverse("item-detail", kwargs={"pk": item.pk})}"' not in page
 
 

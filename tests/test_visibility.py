@@ -175,3 +175,16 @@ def test_r_c4_a_recused_unit_cannot_be_made_lead_unit(org: Org) -> None:
     item.refresh_from_db()
     assert item.lead_unit == org.lead_unit
     assert item.status == "returned"
+
+
+def test_r_c5_notices_reach_only_people_who_may_see_the_item(org: Org) -> None:
+    """A recused unit's liaison hears nothing of the item's assignment (R-C4, R-C5)."""
+    from duban.items.models import Notice
+
+    item = establish(org)
+    actions.declare_recusal(
+        org.office_supervisor, item, unit=org.cooperating_unit, reason="利害关系"
+    )
+    actions.assign_item(org.office_supervisor, item)
+    told = set(Notice.objects.filter(item=item).values_list("recipient__username", flat=True))
+    assert told == {"lead_liaison", "lead_head"}

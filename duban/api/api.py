@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
@@ -20,10 +19,11 @@ from ninja.renderers import JSONRenderer
 from duban.accounts import signin
 from duban.items import actions
 from duban.items.errors import ActionError
-from duban.items.models import Item, Notice
+from duban.notify.inbox import inbox
 from duban.organisation.models import Unit
 
 from . import present
+from .attachments import router as attachments_router
 from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
@@ -69,6 +69,7 @@ install_handlers(api)
 api.add_router("/items", items_router)
 api.add_router("/items", extensions_router)
 api.add_router("/items", urging_router)
+api.add_router("/", attachments_router)
 api.add_router("/items", recusal_router)
 
 
@@ -116,8 +117,7 @@ def list_units(request: HttpRequest) -> list[dict[str, Any]]:
 
 def _inbox(user: Any) -> Any:
     # Notices about an item show only while the item is visible (R-C5).
-    visible_items = Item.objects.visible_to(user).values("pk")
-    return Notice.objects.filter(Q(item__isnull=True) | Q(item__in=visible_items), recipient=user)
+    return inbox(user)
 
 
 @api.get("/notices", response={200: NoticePage, **ERRORS}, tags=["通知"])

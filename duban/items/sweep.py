@@ -63,6 +63,7 @@ from duban.workcalendar.calendar import WorkCalendar
 from .lights import URGEABLE_STATUSES as SWEPT_STATUSES
 from .lights import LightThresholds, annotate_lights, light_thresholds, start_of
 from .models import Item, Urge, UrgeChannel
+from .visibility import is_visible_to
 
 DEADLINE_3 = "deadline-3"
 DEADLINE_0 = "deadline-0"
@@ -298,9 +299,7 @@ def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
     item = step.item
     # Whoever may not see the item is not told about it (a discipline item, a recusal).
     recipients = [
-        person
-        for person in step.recipients
-        if person.is_active and Item.objects.visible_to(person).filter(pk=item.pk).exists()
+        person for person in step.recipients if person.is_active and is_visible_to(person, item)
     ]
     if not recipients:
         return None

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from duban import clock
 from duban.items.models import Notice
+from duban.items.visibility import is_visible_to
 
 from . import channels
 from .models import GROUP_CHANNELS, Channel, ChannelPreference, Delivery
@@ -51,6 +52,10 @@ def notify(
             continue
         seen.add(person.pk)
         people.append(person)
+    if item is not None:
+        # A notice shows its item, so it goes only to people who may see it (R-C5):
+        # never to a recused person or unit, whatever their role (R-C4).
+        people = [person for person in people if is_visible_to(person, item)]
     if not people:
         return []
     with transaction.atomic(savepoint=False):

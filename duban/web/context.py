@@ -6,12 +6,12 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from duban.items.models import Notice
+from duban.notify.inbox import inbox
 
 
 def header(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    unread = Notice.objects.filter(recipient=user, read_at__isnull=True).count()
+    unread = inbox(user).filter(read_at__isnull=True).count()
     return {"unread_notice_count": unread}

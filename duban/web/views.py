@@ -18,8 +18,9 @@ from duban import clock
 from duban.items import actions
 from duban.items.extension_rules import pending_extension_filter
 from duban.items.lights import annotate_lights
-from duban.items.models import Item, Notice
+from duban.items.models import Item
 from duban.items.states import ACTIVE_STATUSES
+from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
 
 from .forms import LedgerFilterForm
@@ -104,16 +105,12 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    notices = Notice.objects.filter(recipient=user).order_by("-created_at", "-id")
+    # Notices about items the reader may no longer see are left out (R-C5).
+    notices = readable_notices(user).order_by("-created_at", "-id")
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    # A notice links to its item only while the reader may still see it (R-C5).
-    item_ids = {notice.item_id for notice in rows if notice.item_id}
-    visible_ids = set(
-        Item.objects.visible_to(user).filter(pk__in=item_ids).values_list("pk", flat=True)
-    )
     for notice in rows:
-        notice.item_visible = notice.item_id in visible_ids
+        notice.item_visible = notice.item_id is not None
     return render(request, "web/inbox.html", {"page_obj": page, "notices": rows})
 
 
@@ -121,16 +118,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def mark_notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
     user = current_user(request)
-    notice = Notice.objects.filter(pk=notice_id, recipient=user).first()
+    notice = readable_notices(user).filter(pk=notice_id).first()
     if notice is None:
         raise Http404
     actions.mark_notice_read(user, notice_id)
     if request.headers.get("HX-Request") != "true":
         return redirect("inbox")
     notice.refresh_from_db()
-    notice.item_visible = (  # type: ignore[attr-defined]
-        notice.item_id is not None
-        and Item.objects.visible_to(user).filter(pk=notice.item_id).exists()
-    )
+    notice.item_visible = notice.item_id is not None  # type: ignore[attr-defined]
     # The row is swapped in place; the header's badge is updated out of band.
     return render(request, "web/_notice_read.html", {"notice": notice})
