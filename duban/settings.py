@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "duban.audit",
     "duban.items",
     "duban.notify",
+    "duban.attachments",
+    "duban.spotchecks",
     "duban.web",
     "duban.api",
     "django_otp",
@@ -253,6 +255,28 @@ PERIODIC_TASKS = [
     ("duban.notify.tasks.deliver_due", 30),
     ("duban.items.tasks.sweep", 300),
 ]
+
+# Attachments (duban.attachments), the only uploads: kept in ATTACHMENT_ROOT, which no
+# URL serves (there is no MEDIA_URL route), and sent only by the download views after
+# the visibility rule. A file over ATTACHMENT_MAX_MB is dropped while it uploads.
+ATTACHMENT_ROOT = Path(os.environ.get("ATTACHMENT_ROOT") or BASE_DIR / "var" / "attachments")
+ATTACHMENT_MAX_MB = _env_int("ATTACHMENT_MAX_MB", 20)
+if ATTACHMENT_MAX_MB < 1:
+    raise ImproperlyConfigured("ATTACHMENT_MAX_MB must be at least 1")
+if ATTACHMENT_ROOT.resolve().is_relative_to(Path(STATIC_ROOT).resolve()):
+    raise ImproperlyConfigured("ATTACHMENT_ROOT must not be inside STATIC_ROOT")
+FILE_UPLOAD_HANDLERS = [
+    "duban.attachments.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files above 2.5 MB go to a temporary file while they upload, not into memory; the
+# other fields of a request stay small (2.5 MB), and one upload carries a few files.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 LOGGING = {
     "version": 1,

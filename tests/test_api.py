@@ -269,6 +269,8 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
         "/api/v1/items/{item_id}",
         "/api/v1/notices",
         "/api/v1/notices/{notice_id}/read",
+        "/api/v1/items/{item_id}/attachments",
+        "/api/v1/attachments/{attachment_id}",
     } == set(document["paths"])
     assert document["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http",

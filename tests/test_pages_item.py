@@ -128,8 +128,9 @@ def test_item_page_offers_exactly_the_allowed_actions(
         assert "您目前对本事项没有可办理的操作。" in page
     else:
         # Each form carries its CSRF token.
-        # + logout + the recusal declaration every viewer may make (R-C4)
-        assert page.count('name="csrfmiddlewaretoken"') == len(expected) + 2
+        # + logout + the recusal declaration every viewer may make (R-C4) + the
+        # attachment upload (every persona here may attach to an active item)
+        assert page.count('name="csrfmiddlewaretoken"') == len(expected) + 3
 
 
 def test_item_page_shows_the_whole_record(client: Client, org: Org, item: Item):
@@ -549,7 +550,8 @@ def test_csrf_is_enforced_on_action_posts(org: Org, item: Item):
 # + the adjustments (R-T1) and, where an extension may be requested, the calendar for
 # the latest filing day (R-E2): 3 more, however long the record; + the warning light's
 # calendar dates (R-U4, 2) and the urges (R-U2, 1).
-ITEM_PAGE_QUERIES = 19  # +1: the visibility check before offering actions
+# + the attachments with their uploaders and units (1, duban.attachments).
+ITEM_PAGE_QUERIES = 20  # +1: the visibility check before offering actions
 
 
 @pytest.mark.parametrize("count", [3, 30])
