@@ -6,7 +6,7 @@ PORT ?= 8000
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/duban
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lint browser-deps clean
+.PHONY: install run test test-sqlite test-postgres lint browser-deps pdf-deps system-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-run: install
+run: install pdf-deps
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py demo
@@ -26,6 +26,19 @@ browser-deps:
 	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium and CJK fonts for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+# PDF circulars, dossiers and indexes (duban.documents): WeasyPrint draws with Debian's
+# Pango and sets Chinese in Noto CJK. Without them the PDF links answer with a message
+# saying so; Word circulars and everything else work.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+pdf-deps:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "Installing Debian's $(PDF_PACKAGES) for PDF documents"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); } || \
+	  echo "Could not install $(PDF_PACKAGES): PDF documents are unavailable until they are installed."; }
+
+# Every Debian package the project needs (idempotent).
+system-deps: browser-deps pdf-deps
 
 lint: install
 	$(BIN)/ruff check duban tests
@@ -40,7 +53,7 @@ test-sqlite: install
 test-postgres: install
 	OTP_REQUIRED=0 DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_PG)} $(BIN)/pytest -p no:cacheprovider
 
-test: install browser-deps lint test-sqlite test-postgres
+test: install system-deps lint test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) var

@@ -6,7 +6,10 @@ urlpatterns = [
     path("api/v1/", include("duban.api.urls")),
     path("accounts/", include("duban.accounts.urls")),
     path("audit/", include("duban.audit.urls")),
+    path("ledger/", include("duban.ledger.urls")),
     path("spotchecks/", include("duban.spotchecks.urls")),
+    path("", include("duban.reports.urls")),
+    path("", include("duban.documents.urls")),
     # Before duban.web.urls, whose /items/<id>/<action>/ would take /items/<id>/attachments/.
     path("", include("duban.attachments.urls")),
     path("", include("duban.web.urls")),

@@ -545,10 +545,10 @@ def test_garbage_bodies_are_400_json(
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [
-        ("get", "/api/v1/items/abc", 400, "invalid"),
+        ("get", "/api/v1/items/abc", 404, "not_found"),
         ("get", "/api/v1/items/99999999999999999999999", 404, "not_found"),
-        ("post", "/api/v1/items/1.5/assign", 400, "invalid"),
-        ("post", "/api/v1/notices/abc/read", 400, "invalid"),
+        ("post", "/api/v1/items/1.5/assign", 404, "not_found"),
+        ("post", "/api/v1/notices/abc/read", 404, "not_found"),
         ("post", "/api/v1/notices/99999999999999999999999/read", 404, "not_found"),
         ("put", "/api/v1/items", 405, "method_not_allowed"),
         ("delete", "/api/v1/items/1", 405, "method_not_allowed"),

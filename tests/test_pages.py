@@ -512,9 +512,7 @@ def test_nobody_marks_another_persons_notice(client: Client, org: Org, item: Ite
     )
 
 
-def test_inbox_shows_a_notice_only_while_its_item_is_visible(
-    client: Client, org: Org, item: Item
-):
+def test_inbox_shows_a_notice_only_while_its_item_is_visible(client: Client, org: Org, item: Item):
     """R-C5: once the item is reassigned away, its notices leave the old unit's inbox,
     title and all, and the header's count with them."""
     advance(org, item, "returned")

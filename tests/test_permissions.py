@@ -58,6 +58,7 @@ ACTORS: dict[str, set[str]] = {
     "decide_extension": EXTENSION_APPROVER,
     "adjust": OFFICE,
     "terminate": OFFICE,
+    "archive": OFFICE,
 }
 
 NOT_VISIBLE = "督办事项不存在。"
@@ -80,6 +81,7 @@ MESSAGES: dict[str, str] = {
     "decide_extension": "您不是本事项延期申请的审批人，或没有待审批的延期申请。",
     "adjust": "只有本事项的督办部门督办员可以记录调整决定。",
     "terminate": "只有本事项的督办部门督办员可以记录终止决定。",
+    "archive": "只有本事项的督办部门督办员可以立卷归档。",
 }
 
 

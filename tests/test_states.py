@@ -18,6 +18,7 @@ import time_machine
 
 from duban import clock
 from duban.audit.models import AuditEvent
+from duban.documents.actions import file_volume
 from duban.items import actions
 from duban.items.errors import InvalidInput, StateRefused
 from duban.items.models import (
@@ -218,6 +219,12 @@ CALLS: dict[str, tuple[str, Callable[[Org, Item], None] | None, Call]] = {
             basis="校长办公会纪要〔2026〕第20期",
             reason="上级已撤销该项工作部署",
         ),
+    ),
+    # R-K2: the office files the item into its year's volume (duban.documents).
+    "archive": (
+        "office_supervisor",
+        None,
+        lambda a, o, i: file_volume(a, i.year, items=[i]),
     ),
 }
 

@@ -14,7 +14,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja.operation import Operation
-from ninja.renderers import JSONRenderer
 
 from duban.accounts import signin
 from duban.items import actions
@@ -28,6 +27,7 @@ from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
 from .recusal import router as recusal_router
+from .rendering import ChineseJSONRenderer
 from .schemas import (
     ErrorOut,
     MeOut,
@@ -42,10 +42,6 @@ from .tokens import BearerAuth, issue_token
 from .urging import router as urging_router
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut}
-
-
-class ChineseJSONRenderer(JSONRenderer):
-    json_dumps_params = {"ensure_ascii": False}
 
 
 class DubanAPI(NinjaAPI):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -16,6 +18,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from duban.items.errors import ActionError
+
+from .rendering import MarkupFreeJSONEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +42,12 @@ def error_response(
     body: dict[str, Any] = {"code": code, "message": message}
     if errors:
         body["errors"] = errors
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        body,
+        status=status,
+        encoder=MarkupFreeJSONEncoder,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 # ----------------------------------------------------------------------------- input errors
@@ -95,6 +104,9 @@ def _field_name(location: Any) -> str:
 
 
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    # A path that does not parse (/items/abc) names no resource: 404, like a missing id.
+    if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors):
+        return error_response(404, "not_found", _("请求的资源不存在。"))
     errors: dict[str, str] = {}
     for error in exc.errors:
         errors.setdefault(_field_name(error.get("loc", ())), _field_message(error))
@@ -139,6 +151,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(status, "error", _("请求无法处理。"))
 
 
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024) or 1
+    return error_response(
+        413, "too_large", _("请求数据过大（不能超过%(limit)d MB）。") % {"limit": limit}
+    )
+
+
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Django's own refusals of malformed requests (too many fields, a bad header, ...).
+    return error_response(400, "invalid", _("请求无效。"))
+
+
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     message = exc.message if isinstance(exc, NotFound) else _("请求的资源不存在。")
     return error_response(404, "not_found", message)
@@ -153,6 +177,8 @@ def install_handlers(api: NinjaAPI) -> None:
     # (ninja types `add_exception_handler` oddly; its decorator form checks cleanly)
     handlers: list[tuple[type[Exception], Any]] = [
         (ActionError, _action_error),
+        (RequestDataTooBig, _too_large),
+        (SuspiciousOperation, _suspicious),
         (NinjaValidationError, _validation_error),
         (DjangoValidationError, _django_validation_error),
         (AuthenticationError, _authentication_error),

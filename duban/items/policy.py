@@ -111,11 +111,14 @@ ACTORS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
     ),
     "adjust": (is_office_supervisor_of, "只有本事项的督办部门督办员可以记录调整决定。"),
     "terminate": (is_office_supervisor_of, "只有本事项的督办部门督办员可以记录终止决定。"),
+    "archive": (is_office_supervisor_of, "只有本事项的督办部门督办员可以立卷归档。"),
 }
 assert set(ACTORS) == set(MOVES), "every move needs its actors"
 
 
 NEEDS_PENDING_REPORT = ("confirm_report", "decline_report")
+# Taken for a whole year's volume (duban.documents), never offered on one item's page.
+NOT_OFFERED_PER_ITEM = ("archive",)
 
 
 def is_active_person(user: Any) -> bool:
@@ -163,6 +166,8 @@ def allowed_actions(user: Any, item: Any, *, pending_report: bool | None = None)
         return []
     allowed = []
     for action in MOVES:
+        if action in NOT_OFFERED_PER_ITEM:
+            continue
         try:
             _check_actor_and_state(user, item, action)
         except ActionError:

@@ -66,6 +66,11 @@ MOVES: dict[str, Move] = {
     "decide_extension": Move(ACTIVE_STATUSES, None),
     "adjust": Move(ACTIVE_STATUSES, None),
     "terminate": Move(ACTIVE_STATUSES, Status.TERMINATED),
+    # R-K2: filing a year's volume (duban.documents.actions.file_volume). Terminated
+    # items are closed too and their record (the R-T1 decision) belongs in the archive,
+    # so both closed statuses are filed. Nothing leaves `archived`: no move has it as a
+    # source, so every action refuses an archived item (read-only).
+    "archive": Move((Status.COMPLETED, Status.TERMINATED), Status.ARCHIVED),
 }
 
 

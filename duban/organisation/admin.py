@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -31,6 +33,12 @@ class UnitAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     list_select_related = ["head", "liaison", "leader_in_charge"]
 
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        # A unit is deactivated, never deleted: items, feedback and the audit trail
+        # refer to it, and the delete page would list those items by title —
+        # sensitive ones included (R-C1) — to the system administrator.
+        return False
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
@@ -46,3 +54,8 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.add_fieldsets or ()),
         (_("督办信息"), {"fields": ("full_name", "role", "unit", "title")}),
     )
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        # A person is deactivated (is_active), never deleted, for the same reasons as
+        # a unit: the delete page would list the items they established or decided.
+        return False

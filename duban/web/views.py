@@ -78,18 +78,25 @@ def filter_ledger(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[It
     return items
 
 
-@require_safe
-@login_required
-def ledger(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
+def ledger_items(user: User, query: Any) -> tuple[LedgerFilterForm, QuerySet[Item]]:
+    """The ledger's filter form and rows for `query` (the page's GET parameters): the
+    page and its Excel export (duban.ledger) both take their rows from here."""
     visible = Item.objects.visible_to(user)
     years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
-    form = LedgerFilterForm(request.GET or None, years=years)
+    form = LedgerFilterForm(query or None, years=years)
     filters: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()  # an invalid filter is shown as an error and ignored
         filters = form.cleaned_data
-    items = filter_ledger(annotate_lights(visible), filters).select_related("lead_unit")
+    return form, filter_ledger(annotate_lights(visible), filters)
+
+
+@require_safe
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form, items = ledger_items(user, request.GET)
+    items = items.select_related("lead_unit")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

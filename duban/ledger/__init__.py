@@ -1,0 +1,1 @@
+"""The ledger (督办工作台账) in and out of Excel: export (`export`), import (`importing`)."""

@@ -1,0 +1,358 @@
+"""The ledger's actions: recording an export, and importing an office's Excel ledger.
+
+An import is all or nothing (one transaction): every row is read and checked
+(`importing.read_ledger`), then taken through the real actions of
+`duban.items.actions`; if any row has a problem — in reading or refused by an
+action — the whole transaction is rolled back and the report names every problem by
+row number. A dry run does the same and always rolls back, so its report (with the
+ledger numbers the items would get) is exactly what the import would do.
+
+How a row becomes an item (the honest path for a historical ledger):
+- 立项: `establish_item` by the importing supervisor, with the clock set to the row's
+  立项日期 (else its 交办日期, else now: `clock.frozen_at`, as the demo loader
+  does), so the item belongs to its year and its deadline, past today, is not refused;
+  a 会议 item's deadline is recorded as set by the office from the old ledger (R-D3);
+- 交办: `assign_item` by the importing supervisor on the 交办日期;
+- 办理中 and after: `sign_for_item` by the lead unit's liaison on the 交办日期;
+- 已报结/已办结: the liaison's completion report (its text says it was recorded from
+  the old ledger), the head's confirmation and, for 已办结, the supervisor's
+  acceptance, all on the 办结日期 — so lateness (R-E4) and the figures count the
+  dates of the old ledger.
+Each item's timeline then carries an `import_ledger_row` event by the importing
+supervisor, dated now, naming the file, the row and the old ledger number, and
+saying which records were filled in from the old ledger; the import as a whole is one
+`import_ledger` event. Notices of the filled-in steps of closed items are marked read
+for their recipients, so the inboxes are not flooded with last year's matters. (The
+outbox still queues their outside copies — email, SMS — for people whose preferences
+ask for them: `duban.notify.outbox` has no way yet to write a notice without them.)
+
+An import holds its transaction, and with it the audit chain's head, while it runs:
+a few seconds for a few hundred rows; the page and the command take at most
+`importing.MAX_ROWS` rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban import clock
+from duban.audit.models import record
+from duban.items import actions as item_actions
+from duban.items.errors import ActionError, InvalidInput, PermissionRefused
+from duban.items.models import Item, Notice, SourceKind
+from duban.items.states import Status
+from duban.organisation.models import Role
+
+from .export import ExportResult
+from .importing import FIELDS, ImportFileError, ImportRow, Problem, check_xlsx, read_ledger
+from .models import ImportStatus, LedgerImport
+
+# ----------------------------------------------------------------------------- export
+
+
+def record_export(
+    actor: Any, *, filters: dict[str, str], description: str, result: ExportResult, via: str
+) -> None:
+    """Exporting the ledger is audited: who, which filters, how many rows, and which
+    restricted items left the system in the file."""
+    record(
+        actor,
+        "export_ledger",
+        _("导出督办工作台账（%(filters)s），共%(count)d项")
+        % {"filters": description, "count": result.count},
+        data={
+            "filters": filters,
+            "count": result.count,
+            "restricted": result.restricted,
+            "via": via,
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportReport:
+    """What an import did or would do; stored as JSON with the page's upload."""
+
+    filename: str
+    dry_run: bool
+    imported: bool = False
+    row_count: int = 0
+    header_row: int | None = None
+    mapping: list[dict[str, str]] = field(default_factory=list)
+    unrecognised: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)  # {"row", "text"}
+    created: list[dict[str, Any]] = field(default_factory=list)  # {"row", "number", ...}
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem_texts(self) -> list[str]:
+        return [str(problem["text"]) for problem in self.problems]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportReport:
+        return cls(**data)
+
+    def add(self, problems: list[Problem]) -> None:
+        self.problems.extend({"row": p.row, "text": p.text()} for p in problems)
+
+
+class _RollBack(Exception):
+    """Raised inside the import's transaction to undo it (a dry run, or a problem)."""
+
+
+def _require_supervisor(actor: Any) -> None:
+    if not (actor.is_active and actor.role == Role.OFFICE_SUPERVISOR):
+        raise PermissionRefused(_("只有督办部门的督办员可以导入台账。"))
+
+
+def import_ledger(
+    actor: Any,
+    content: bytes,
+    *,
+    filename: str,
+    year: int | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import (or, with `dry_run`, check) an Excel ledger; see the module docstring.
+    Raises PermissionRefused for anyone but an office supervisor; everything wrong
+    with the file or its rows is in the report, and then nothing is written."""
+    _require_supervisor(actor)
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    try:
+        read = read_ledger(content, filename, year=year)
+    except ImportFileError as error:
+        report.add([Problem(None, error.message)])
+        return report
+    report.row_count = read.row_count
+    if read.mapping is not None:
+        report.header_row = read.mapping.header_row
+        report.mapping = read.mapping.rows()
+        report.unrecognised = read.mapping.unrecognised
+    report.add(read.problems)
+    if read.mapping is None or (report.problems and not read.rows):
+        return report
+    source = _("《%(file)s》") % {"file": filename}
+    try:
+        with transaction.atomic():
+            for row in read.rows:
+                try:
+                    with transaction.atomic():
+                        item = _import_row(actor, row, source)
+                except ActionError as error:
+                    report.add([Problem(row.number, error.message)])
+                    continue
+                report.created.append(
+                    {
+                        "row": row.number,
+                        "number": item.ledger_number,
+                        "title": item.title,
+                        "status": str(Status(item.status).label),
+                        "original_number": row.original_number,
+                    }
+                )
+            report.problems.sort(key=lambda problem: problem["row"] or 0)
+            if report.problems or dry_run:
+                raise _RollBack
+            record(
+                actor,
+                "import_ledger",
+                _("导入台账%(source)s，共%(count)d项")
+                % {"source": source, "count": len(report.created)},
+                data={
+                    "filename": filename,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "year": year,
+                    "items": [
+                        {"row": entry["row"], "number": entry["number"]} for entry in report.created
+                    ],
+                },
+            )
+    except _RollBack:
+        return report
+    report.imported = True
+    return report
+
+
+# The times of day the filled-in steps are dated at, minutes after midnight.
+STEP_MINUTES = {
+    "establish": 9 * 60,
+    "assign": 9 * 60 + 30,
+    "sign_for": 10 * 60,
+    "draft": 9 * 60,
+    "confirm": 9 * 60 + 20,
+    "accept": 9 * 60 + 40,
+}
+
+
+class _Moments:
+    """The moments of one row's steps: on their dates, in order, never after now."""
+
+    def __init__(self) -> None:
+        self.now = clock.now()
+        self.last: dt.datetime | None = None
+
+    def at(self, day: dt.date | None, step: str) -> dt.datetime:
+        if day is None:
+            moment = self.now
+        else:
+            start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+            moment = min(start + dt.timedelta(minutes=STEP_MINUTES[step]), self.now)
+        if self.last is not None and moment <= self.last:
+            moment = self.last + dt.timedelta(minutes=1)
+        self.last = moment
+        return moment
+
+
+def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput:
+    data = item_actions.EstablishInput(
+        title=row.title,
+        content=row.content,
+        basis=row.basis,
+        source_kind=row.source_kind,
+        source_body=row.source_body,
+        lead_unit=row.lead_unit,
+        cooperating_units=row.cooperating_units,
+        confidentiality=row.confidentiality,
+        urgent=row.urgent,
+    )
+    if row.source_kind == SourceKind.MEETING:  # R-D3: the office sets it, with the reason
+        data.office_deadline = row.deadline
+        data.office_reason = _("按原台账%(source)s记载的办结时限导入") % {"source": source}
+    elif row.source_kind == SourceKind.ANNUAL:  # R-D4
+        data.year = row.year
+    else:  # R-S2, R-D5
+        data.instruction_deadline = row.deadline
+        data.deciding_leader = row.deciding_leader
+        data.decided_on = row.decided_on or row.established_on or row.assigned_on or clock.today()
+    return data
+
+
+def _import_row(actor: Any, row: ImportRow, source: str) -> Item:
+    moments = _Moments()
+    established_on = row.established_on or row.assigned_on
+    with clock.frozen_at(moments.at(established_on, "establish")):
+        item = item_actions.establish_item(actor, _establish_input(row, source))
+    steps: list[str] = []
+    if row.status != Status.ESTABLISHED:
+        with clock.frozen_at(moments.at(row.assigned_on or established_on, "assign")):
+            item_actions.assign_item(actor, item)
+    liaison, head = row.lead_unit.liaison, row.lead_unit.head
+    if row.status in (Status.IN_PROGRESS, Status.SUBMITTED, Status.COMPLETED):
+        with clock.frozen_at(moments.at(row.assigned_on or established_on, "sign_for")):
+            item_actions.sign_for_item(liaison, item)
+        steps.append(_("签收"))
+    if row.status in (Status.SUBMITTED, Status.COMPLETED):
+        day = row.completed_on
+        text = _("【据原台账补录】原台账%(source)s第%(row)d行记载该事项已办结%(date)s。") % {
+            "source": source,
+            "row": row.number,
+            "date": _("（%(day)s）") % {"day": day.isoformat()} if day else "",
+        }
+        with clock.frozen_at(moments.at(day, "draft")):
+            item_actions.draft_completion_report(liaison, item, text)
+        with clock.frozen_at(moments.at(day, "confirm")):
+            item_actions.confirm_report(head, item)
+        steps.append(_("办结报告及确认"))
+        if row.status == Status.COMPLETED:
+            with clock.frozen_at(moments.at(day, "accept")):
+                item_actions.review_report(
+                    actor, item, accept=True, comment=_("据原台账补录审核，事项办结。")
+                )
+            steps.append(_("审核办结"))
+    if row.status == Status.COMPLETED:
+        _mark_filled_in_notices_read(item)
+    summary = _("据台账%(source)s第%(row)d行导入") % {"source": source, "row": row.number}
+    if row.original_number:
+        summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
+    if steps:
+        summary += _("；%(steps)s系按原台账补录，非承办单位在系统中办理") % {
+            "steps": "、".join(steps)
+        }
+    record(
+        actor,
+        "import_ledger_row",
+        summary,
+        item=item,
+        data={"file": source, "row": row.number, "original_number": row.original_number},
+    )
+    item.refresh_from_db()
+    return item
+
+
+def _mark_filled_in_notices_read(item: Item) -> None:
+    """A closed item's filled-in steps need no one's attention now."""
+    notices = Notice.objects.filter(item=item, read_at__isnull=True).select_related("recipient")
+    for notice in notices:
+        item_actions.mark_notice_read(notice.recipient, notice.pk)
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+@transaction.atomic
+def upload_ledger(
+    actor: Any, *, filename: str, content: bytes, year: int | None = None
+) -> LedgerImport:
+    """Keep an uploaded ledger for the page's two steps, with its dry run's report."""
+    _require_supervisor(actor)
+    try:
+        check_xlsx(content, filename)
+    except ImportFileError as error:
+        raise InvalidInput(error.message, errors={"file": error.message}) from None
+    report = import_ledger(actor, content, filename=filename, year=year, dry_run=True)
+    return LedgerImport.objects.create(
+        uploaded_by=actor,
+        filename=filename,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        year=year,
+        report=report.as_json(),
+        created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> ImportReport:
+    """Import an uploaded ledger, all or nothing; its report is kept either way."""
+    _require_supervisor(actor)
+    locked = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+    if locked.uploaded_by_id != actor.pk:
+        raise PermissionRefused(_("只能导入自己上传的台账。"))
+    if locked.status == ImportStatus.IMPORTED:
+        raise InvalidInput(_("该台账已经导入，不能重复导入。"))
+    report = import_ledger(actor, bytes(locked.content), filename=locked.filename, year=locked.year)
+    locked.report = report.as_json()
+    update = ["report"]
+    if report.imported:
+        locked.status = ImportStatus.IMPORTED
+        locked.imported_at = clock.now()
+        locked.item_count = len(report.created)
+        update += ["status", "imported_at", "item_count"]
+    locked.save(update_fields=update)
+    return report
+
+
+__all__ = [
+    "FIELDS",
+    "ImportReport",
+    "confirm_ledger_import",
+    "import_ledger",
+    "record_export",
+    "upload_ledger",
+]

@@ -1,0 +1,440 @@
+"""The ledger as an .xlsx workbook, written as a stream (R-S5, R-E4, R-C5).
+
+`write_ledger(items, file, ...)` takes an ordered queryset that already went through
+the visibility rule (the page's rows, `duban.web.views.ledger_items`, or the
+command's) and writes one row per item with openpyxl's write-only workbook: rows are
+read with `.iterator(chunk_size=CHUNK_SIZE)`, so only one chunk of items is ever in
+memory, and the queries grow with the chunks, not the rows — one for the chunk and
+one for its cooperating units (prefetched), plus a fixed few up front (the count,
+the light thresholds, the calendar window for lateness). The workbook's rows go to
+openpyxl's temporary file as they are written, then into the .xlsx zip.
+
+What a row shows:
+- 预警: the warning light (R-U4) from `annotate_lights`, in the rows' own SQL;
+- 催办次数: every urge recorded for the item (manual and automatic, R-U2);
+- 延期情况: none, pending, approved or rejected, with the dates (R-E1–E3);
+- 超期工作日: working days late against the current and against the original deadline
+  (R-E4), by `extension_rules.lateness`, counted on one `WorkCalendar` loaded once for
+  the whole export: no query per row.
+Classified items show their registration only (R-C3): their content and basis are
+the offline placeholder they were stored with.
+
+Print-ready: a title row and a row naming the filters, a styled header row that stays
+in view (frozen) and repeats on every printed page, column widths, A4 landscape fitted
+to the page width, page numbers, and an autofilter on the header.
+
+Text that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
+carriage return) is written as a plain string cell (`t="inlineStr"`), never as a
+formula, and marked with the quote prefix so that editing the cell keeps it text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from copy import copy
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from duban import clock
+from duban.items.actions.core import OFFLINE_TEXT
+from duban.items.extension_rules import lateness
+from duban.items.lights import LIGHTS
+from duban.items.models import (
+    Confidentiality,
+    ExtensionStatus,
+    Item,
+    SourceBody,
+    SourceKind,
+    Urge,
+)
+from duban.items.states import Status
+from duban.organisation.models import Unit
+from duban.workcalendar.calendar import CountResult, WorkCalendar
+
+CHUNK_SIZE = 1000
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Text a spreadsheet program would take for a formula when it reads or re-enters it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CELL_TEXT_LIMIT = 32_767  # Excel's limit for one cell
+TITLE_ROW, FILTER_ROW, HEADER_ROW = 1, 2, 3
+FIRST_DATA_ROW = HEADER_ROW + 1
+
+
+@dataclass
+class ExportResult:
+    count: int = 0
+    # The restricted items written (sensitive, discipline, classified), for the audit.
+    restricted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float
+    kind: str = "text"  # text, wide (wrapped long text), date, number, centre
+
+
+def columns() -> list[Column]:
+    return [
+        Column(_("台账编号"), 19, "centre"),
+        Column(_("年度"), 6, "centre"),
+        Column(_("来源类别"), 12, "centre"),
+        Column(_("具体来源"), 14),
+        Column(_("事项名称"), 24),
+        Column(_("工作内容"), 36, "wide"),
+        Column(_("督办依据"), 22, "wide"),
+        Column(_("承办单位"), 14),
+        Column(_("配合单位"), 16),
+        Column(_("立项日期"), 11, "date"),
+        Column(_("交办日期"), 11, "date"),
+        Column(_("原定办结时限"), 11, "date"),
+        Column(_("当前办结时限"), 11, "date"),
+        Column(_("状态"), 8, "centre"),
+        Column(_("预警"), 6, "centre"),
+        Column(_("催办次数"), 6, "number"),
+        Column(_("延期情况"), 22, "wide"),
+        Column(_("办结日期"), 11, "date"),
+        Column(_("超期工作日（按当前时限）"), 9, "number"),
+        Column(_("超期工作日（按原定时限）"), 9, "number"),
+    ]
+
+
+# ----------------------------------------------------------------------------- the rows
+
+
+def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
+    """The ledger's rows with what the export shows, in register order: by year,
+    category (source kind) and ledger number (R-S5). `items` must carry the lights
+    (`annotate_lights`)."""
+    urges = (
+        Urge.objects.filter(item=OuterRef("pk"))
+        .order_by()
+        .values("item")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        items.select_related("lead_unit", "extension_request")
+        .prefetch_related(
+            Prefetch("cooperating_units", queryset=Unit.objects.order_by("code", "pk"))
+        )
+        .annotate(
+            urge_count=Coalesce(
+                Subquery(urges, output_field=IntegerField()), Value(0), output_field=IntegerField()
+            )
+        )
+        .order_by("year", "source_kind", "serial", "pk")
+    )
+
+
+def _local_date(moment: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def extension_text(item: Item, none: str | None = None) -> str:
+    """延期情况: none, pending, approved or rejected, with the dates (R-E1–E4)."""
+    try:
+        request = item.extension_request
+    except Item.extension_request.RelatedObjectDoesNotExist:
+        return none if none is not None else _("无")
+    dates = {
+        "from": request.current_deadline.isoformat(),
+        "to": request.requested_deadline.isoformat(),
+        "decided": (_local_date(request.decided_at) or clock.today()).isoformat(),
+    }
+    if request.status == ExtensionStatus.APPROVED:
+        return _("已批准：%(from)s延至%(to)s（%(decided)s批准）") % dates
+    if request.status == ExtensionStatus.REJECTED:
+        return _("未批准：申请由%(from)s延至%(to)s（%(decided)s）") % dates
+    return _("待审批：申请由%(from)s延至%(to)s") % dates
+
+
+class LatenessCalendar(WorkCalendar):
+    """The stored calendar, loaded once for the whole export, remembering each count:
+    many rows share their dates (every active row counts to today), so lateness costs
+    one count per distinct pair of dates, not one per row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counts: dict[tuple[dt.date, dt.date], CountResult] = {}
+
+    def workdays_between(self, start: dt.date, end: dt.date) -> CountResult:
+        key = (start, end)
+        if key not in self._counts:
+            self._counts[key] = super().workdays_between(start, end)
+        return self._counts[key]
+
+
+def lateness_calendar(items: QuerySet[Item], today: dt.date) -> LatenessCalendar:
+    """One calendar holding every day lateness will count over (one aggregate query and
+    the calendar's own two), so `lateness` never queries per row."""
+    work_calendar = LatenessCalendar()
+    earliest = items.order_by().aggregate(day=Min(Least(F("deadline"), F("original_deadline"))))[
+        "day"
+    ]
+    if earliest is not None and earliest < today:
+        work_calendar.ensure_loaded(earliest, today)
+    return work_calendar
+
+
+class Labels:
+    """The Chinese labels of the coded values, translated once per export."""
+
+    def __init__(self) -> None:
+        self.source_kinds = {value: str(label) for value, label in SourceKind.choices}
+        self.source_bodies = {value: str(label) for value, label in SourceBody.choices}
+        self.statuses = {value: str(label) for value, label in Status.choices}
+        self.lights = {code: str(light.label) for code, light in LIGHTS.items()}
+        self.no_extension = _("无")
+
+
+def row_values(
+    item: Item, work_calendar: WorkCalendar, today: dt.date, labels: Labels | None = None
+) -> list[Any]:
+    """One item's cells, in the order of `columns()`."""
+    labels = labels or Labels()
+    classified = item.confidentiality == Confidentiality.CLASSIFIED
+    late = lateness(item, today, work_calendar)
+    return [
+        item.ledger_number,
+        item.year,
+        labels.source_kinds[item.source_kind],
+        labels.source_bodies[item.source_body],
+        item.title,
+        # A registration only (R-C3): the content never entered the system.
+        OFFLINE_TEXT if classified else item.content,
+        OFFLINE_TEXT if classified else item.basis,
+        item.lead_unit.name,
+        "、".join(unit.name for unit in item.cooperating_units.all()),
+        _local_date(item.established_at),
+        _local_date(item.assigned_at),
+        item.original_deadline,
+        item.deadline,
+        labels.statuses[item.status],
+        labels.lights.get(getattr(item, "light", ""), ""),
+        getattr(item, "urge_count", 0),
+        extension_text(item, labels.no_extension),
+        _local_date(item.completed_at),
+        late.against_current,
+        late.against_original,
+    ]
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+def clean_text(value: str) -> str:
+    """Text as a cell can hold it: without the control characters XML forbids, and cut
+    at Excel's limit for one cell."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return text[:CELL_TEXT_LIMIT]
+
+
+def text_cell(sheet: Any, value: str, style: str) -> WriteOnlyCell:
+    """A cell that holds `value` as text, whatever it starts with (never a formula)."""
+    cell = WriteOnlyCell(sheet, value=clean_text(value))
+    cell.style = style
+    _keep_text(cell)
+    return cell
+
+
+def _keep_text(cell: WriteOnlyCell) -> None:
+    if cell.value and str(cell.value).startswith(FORMULA_TRIGGERS):
+        cell.data_type = "s"  # openpyxl took a leading "=" for a formula
+        cell.quotePrefix = True
+
+
+STYLE_NAMES = {
+    "title": "ledger-title",
+    "filters": "ledger-filters",
+    "header": "ledger-header",
+    "text": "ledger-text",
+    "wide": "ledger-wide",
+    "centre": "ledger-centre",
+    "date": "ledger-date",
+    "number": "ledger-number",
+}
+
+
+def _register_styles(workbook: Workbook) -> None:
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    body_font = Font(name="宋体", size=10)
+    styles = [
+        NamedStyle(
+            STYLE_NAMES["title"],
+            font=Font(name="黑体", size=16, bold=True),
+            alignment=Alignment(vertical="center"),
+        ),
+        NamedStyle(
+            STYLE_NAMES["filters"],
+            font=Font(name="宋体", size=10, color="404040"),
+            alignment=Alignment(vertical="center"),
+        ),
+        NamedStyle(
+            STYLE_NAMES["header"],
+            font=Font(name="黑体", size=10, bold=True),
+            fill=PatternFill("solid", fgColor="D9E1F2"),
+            border=border,
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+        ),
+        NamedStyle(
+            STYLE_NAMES["text"],
+            font=body_font,
+            border=border,
+            alignment=Alignment(vertical="top", wrap_text=True),
+        ),
+        NamedStyle(
+            STYLE_NAMES["wide"],
+            font=body_font,
+            border=border,
+            alignment=Alignment(vertical="top", wrap_text=True),
+        ),
+        NamedStyle(
+            STYLE_NAMES["centre"],
+            font=body_font,
+            border=border,
+            alignment=Alignment(horizontal="center", vertical="top", wrap_text=True),
+        ),
+        NamedStyle(
+            STYLE_NAMES["date"],
+            font=body_font,
+            border=border,
+            number_format="yyyy-mm-dd",
+            alignment=Alignment(horizontal="center", vertical="top"),
+        ),
+        NamedStyle(
+            STYLE_NAMES["number"],
+            font=body_font,
+            border=border,
+            alignment=Alignment(horizontal="center", vertical="top"),
+        ),
+    ]
+    for style in styles:
+        workbook.add_named_style(style)
+
+
+class CellMaker:
+    """Styled cells for the data rows. Assigning a named style looks it up every time;
+    a row of 20 cells times 10,000 rows is faster copying each kind's style array from
+    one styled prototype cell (openpyxl's own `copy` of a cell does the same)."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self.prototypes: dict[str, Any] = {}
+        for kind, name in STYLE_NAMES.items():
+            prototype = WriteOnlyCell(sheet)
+            prototype.style = name
+            self.prototypes[kind] = prototype._style
+
+    def __call__(self, value: Any, kind: str) -> WriteOnlyCell:
+        if isinstance(value, str):
+            value = clean_text(value)
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell._style = copy(self.prototypes[kind])
+        if isinstance(value, str):
+            _keep_text(cell)
+        return cell
+
+
+def _set_up_sheet(sheet: Any, table: Sequence[Column]) -> None:
+    """Widths, frozen header, print setup: all before the first row is written."""
+    for index, column in enumerate(table, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.row_dimensions[TITLE_ROW].height = 30
+    sheet.row_dimensions[HEADER_ROW].height = 30
+    sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddFooter.center.text = _("第 &P 页，共 &N 页")
+
+
+# ----------------------------------------------------------------------------- the workbook
+
+
+def ledger_title(year: int | None) -> str:
+    if year:
+        return _("督办工作台账（%(year)d年）") % {"year": year}
+    return _("督办工作台账（全部年度）")
+
+
+def write_ledger(
+    items: QuerySet[Item],
+    destination: IO[bytes] | str,
+    *,
+    title: str,
+    filters: str,
+    today: dt.date | None = None,
+    total: int | None = None,
+) -> ExportResult:
+    """Write the ledger of `items` (visible, filtered, carrying the lights) to
+    `destination`; returns how many rows were written and the ledger numbers of the
+    restricted ones among them (sensitive, discipline, classified), for the audit.
+
+    `filters` describes the filters in words; it goes in the second row with the count
+    (`total`, when the caller has counted the rows already).
+    """
+    today = today or clock.today()
+    rows = export_queryset(items)
+    total = items.count() if total is None else total
+    work_calendar = lateness_calendar(items, today)
+    table = columns()
+
+    workbook = Workbook(write_only=True)
+    _register_styles(workbook)
+    sheet = workbook.create_sheet(_("督办工作台账"))
+    _set_up_sheet(sheet, table)
+
+    sheet.append([text_cell(sheet, title, STYLE_NAMES["title"])])
+    summary = _("%(filters)s；共%(count)d项；导出时间：%(time)s") % {
+        "filters": filters,
+        "count": total,
+        "time": timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M"),
+    }
+    sheet.append([text_cell(sheet, summary, STYLE_NAMES["filters"])])
+    sheet.append([text_cell(sheet, column.header, STYLE_NAMES["header"]) for column in table])
+
+    result = ExportResult()
+    labels = Labels()
+    make = CellMaker(sheet)
+    kinds = [column.kind for column in table]
+    for item in rows.iterator(chunk_size=CHUNK_SIZE):
+        values = row_values(item, work_calendar, today, labels)
+        sheet.append([make(value, kind) for value, kind in zip(values, kinds, strict=True)])
+        result.count += 1
+        if item.confidentiality != Confidentiality.ORDINARY:
+            result.restricted.append(item.ledger_number)
+    last_row = HEADER_ROW + max(result.count, 1)
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(table))}{last_row}"
+    workbook.save(destination)
+    return result

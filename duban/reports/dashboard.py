@@ -1,0 +1,246 @@
+"""The dashboard of the office and the school leaders: a year's items by status, light,
+lead unit and source kind, the monthly trend, and overdue items by unit.
+
+Every count is over `Item.objects.visible_to(user)` (R-C5), in a fixed number of
+aggregate queries whatever the number of items. Counts of the year's items (status,
+light, unit, source kind, overdue) link to the ledger with the same filters, which
+lists exactly those items: the ledger applies the same visibility rule and the same
+conditions (overdue: still active and past the deadline, R-U4; lights from
+`annotate_lights`). The trend counts items established, and items completed, in each
+month of the year, whatever their ledger year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import ExtractMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duban import clock
+from duban.items.lights import GREEN, GREY, LIGHTS, RED, YELLOW, annotate_lights, light_thresholds
+from duban.items.models import Item, SourceKind
+from duban.items.states import ACTIVE_STATUSES, Status
+from duban.organisation.models import Role, Unit
+
+from .charts import Bar, BarChart, TrendChart
+from .figures import COMPLETED_STATUSES, year_span
+
+TOP_UNITS = 10
+LIGHT_ORDER = (RED, YELLOW, GREEN, GREY)
+
+
+def ledger_link(year: int, **filters: Any) -> str:
+    return f"{reverse('ledger')}?{urlencode({'year': year, **filters})}"
+
+
+def overdue_filter(today: dt.date) -> Q:
+    """Active and past the deadline, as the ledger's 已超期 filter (R-U4)."""
+    return Q(status__in=ACTIVE_STATUSES, deadline__lt=today)
+
+
+@dataclass
+class UnitLine:
+    unit_id: int
+    name: str
+    code: str
+    total: int
+    active: int
+    overdue: int
+    completed: int
+    in_charge: bool
+    year: int
+
+    @property
+    def link(self) -> str:
+        return ledger_link(self.year, lead_unit=self.unit_id)
+
+    @property
+    def overdue_link(self) -> str:
+        return ledger_link(self.year, lead_unit=self.unit_id, overdue="yes")
+
+
+@dataclass
+class Dashboard:
+    year: int
+    today: dt.date
+    total: int
+    overdue: int
+    leader_view: bool
+    charts: list[BarChart]
+    trend: TrendChart
+    in_charge: list[UnitLine]  # the leader's units, with their counts
+
+    def chart(self, key: str) -> BarChart:
+        return next(chart for chart in self.charts if chart.key == key)
+
+
+def _unit_lines(items: QuerySet[Item], user: Any, year: int, today: dt.date) -> dict[int, UnitLine]:
+    rows = (
+        items.values("lead_unit", "lead_unit__name", "lead_unit__code")
+        .annotate(
+            total=Count("pk"),
+            active=Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
+            overdue=Count("pk", filter=overdue_filter(today)),
+            completed=Count("pk", filter=Q(status__in=COMPLETED_STATUSES)),
+            in_charge=Count("pk", filter=Q(lead_unit__leader_in_charge_id=user.pk)),
+        )
+        .order_by()
+    )
+    return {
+        row["lead_unit"]: UnitLine(
+            unit_id=row["lead_unit"],
+            name=row["lead_unit__name"],
+            code=row["lead_unit__code"],
+            total=row["total"],
+            active=row["active"],
+            overdue=row["overdue"],
+            completed=row["completed"],
+            in_charge=row["in_charge"] > 0,
+            year=year,
+        )
+        for row in rows
+    }
+
+
+def _monthly(items: QuerySet[Item], moment: str, year: int) -> list[int]:
+    span = year_span(year)
+    rows = (
+        items.filter(
+            **{f"{moment}__gte": span["created_at__gte"], f"{moment}__lt": span["created_at__lt"]}
+        )
+        .annotate(month=ExtractMonth(moment, tzinfo=timezone.get_current_timezone()))
+        .values("month")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = [0] * 12
+    for row in rows:
+        counts[row["month"] - 1] = row["count"]
+    return counts
+
+
+def build_dashboard(user: Any, year: int, today: dt.date | None = None) -> Dashboard:
+    today = today or clock.today()
+    visible = Item.objects.visible_to(user)
+    items = visible.filter(year=year)
+    leader_view = user.role == Role.SCHOOL_LEADER
+
+    by_status: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    for row in items.values("status", "source_kind").annotate(count=Count("pk")).order_by():
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["count"]
+        by_source[row["source_kind"]] = by_source.get(row["source_kind"], 0) + row["count"]
+    lit: QuerySet[Any] = annotate_lights(items, thresholds=light_thresholds(today))
+    by_light = {
+        row["light"]: row["count"]
+        for row in lit.values("light").annotate(count=Count("pk")).order_by()
+    }
+    units = _unit_lines(items, user, year, today)
+
+    in_charge: list[UnitLine] = []
+    if leader_view:
+        for unit in Unit.objects.filter(leader_in_charge=user).order_by("code"):
+            in_charge.append(
+                units.get(unit.pk)
+                or UnitLine(unit.pk, unit.name, unit.code, 0, 0, 0, 0, True, year)
+            )
+    first = {line.unit_id for line in in_charge}
+    # The leader's own units first, then the others with the most items.
+    ranked = sorted(units.values(), key=lambda line: (line.unit_id not in first, -line.total))
+    top = [line for line in ranked if line.unit_id in first or line.total][:TOP_UNITS]
+    overdue_units = sorted(
+        (line for line in units.values() if line.overdue),
+        key=lambda line: (-line.overdue, line.code),
+    )
+
+    status_bars = [
+        Bar(str(label), by_status.get(value, 0), ledger_link(year, status=value))
+        for value, label in Status.choices
+        if value != Status.DRAFT or by_status.get(value)
+    ]
+    light_bars = [
+        Bar(
+            str(LIGHTS[code].label),
+            by_light.get(code, 0),
+            ledger_link(year, light=code),
+            css_class=f"chart__bar--{code}",
+        )
+        for code in LIGHT_ORDER
+    ]
+    source_bars = [
+        Bar(str(label), by_source.get(value, 0), ledger_link(year, source_kind=value))
+        for value, label in SourceKind.choices
+    ]
+    unit_bars = [
+        Bar(line.name, line.total, line.link, highlight=line.unit_id in first) for line in top
+    ]
+    overdue_bars = [
+        Bar(line.name, line.overdue, line.overdue_link, highlight=line.unit_id in first)
+        for line in overdue_units
+    ]
+    charts = [
+        BarChart(
+            "status",
+            _("按状态"),
+            _("本年度（台账年度）各状态的事项数。"),
+            status_bars,
+        ),
+        BarChart(
+            "light",
+            _("按预警灯"),
+            _(
+                "本年度事项今日的预警灯：红灯已超期，黄灯3个工作日内到期或进展滞后，绿灯正常推进，灰灯已办结或已终止。"
+            ),
+            light_bars,
+        ),
+        BarChart(
+            "unit",
+            _("按承办单位"),
+            _("本年度各承办单位牵头的事项数（前%(count)d个单位）。") % {"count": TOP_UNITS}
+            + (_("您分管的单位排在前面并突出显示。") if leader_view else ""),
+            unit_bars,
+            _("本年度还没有事项。"),
+        ),
+        BarChart(
+            "source",
+            _("按来源类别"),
+            _("本年度各来源类别（会议决定、年度重点工作、其他交办）的事项数。"),
+            source_bars,
+        ),
+        BarChart(
+            "overdue",
+            _("超期事项按单位"),
+            _("尚在办理、已过办结时限（时限次日起）的本年度事项，按承办单位统计。"),
+            overdue_bars,
+            _("没有超期事项。"),
+        ),
+    ]
+    trend = TrendChart(
+        title=_("月度趋势"),
+        definition=_(
+            "%(year)d年每月新立项的事项数和审核办结的事项数（按立项时间、办结时间所在月份）。"
+        )
+        % {"year": year},
+        established=_monthly(visible, "established_at", year),
+        completed=_monthly(visible, "completed_at", year),
+        established_label=_("立项"),
+        completed_label=_("办结"),
+        month_labels=[_("%(month)d月") % {"month": month} for month in range(1, 13)],
+    )
+    return Dashboard(
+        year=year,
+        today=today,
+        total=sum(by_status.values()),
+        overdue=sum(line.overdue for line in units.values()),
+        leader_view=leader_view,
+        charts=charts,
+        trend=trend,
+        in_charge=in_charge,
+    )
