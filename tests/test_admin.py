@@ -108,3 +108,34 @@ def test_person_roles_are_the_documented_ones() -> None:
         "audit_admin",
     }
     assert User._meta.get_field("role").choices is not None
+
+
+def test_the_system_admin_cannot_grant_an_administrator_role(
+    admin_client: Client, org: Org
+) -> None:
+    """三员分立: no administrator role is given through the admin pages."""
+    person = org.lead_liaison
+    response = admin_client.post(
+        f"/admin/organisation/user/{person.pk}/change/",
+        {
+            "username": person.username,
+            "full_name": person.full_name,
+            "role": "audit_admin",
+            "unit": org.lead_unit.pk,
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert person.role == "liaison"
+    page = admin_client.get(f"/admin/organisation/user/{person.pk}/change/").content.decode()
+    assert 'value="audit_admin"' not in page
+    assert 'value="system_admin"' not in page
+
+
+def test_administrator_accounts_are_read_only_in_the_admin(admin_client: Client, org: Org) -> None:
+    page = admin_client.get(f"/admin/organisation/user/{org.system_admin.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="role"' not in page.content.decode()

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from .models import Role, Unit, User
 
+ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
 
 class UnitForm(forms.ModelForm):
     class Meta:
@@ -59,3 +61,24 @@ class UserAdmin(BaseUserAdmin):
         # A person is deactivated (is_active), never deleted, for the same reasons as
         # a unit: the delete page would list the items they established or decided.
         return False
+
+    # 三员分立: the system administrator manages ordinary accounts; the three
+    # administrator roles are given when the system is installed (createsuperuser and
+    # the deployment's own procedure), never through these pages, so nobody can make
+    # themselves — or anyone — an audit or security administrator here.
+    PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        if obj is not None and obj.role in ADMIN_ROLES:
+            fields = [
+                name for _title, options in self.fieldsets or () for name in options["fields"]
+            ]
+            return [name for name in fields if name != "password"]
+        return self.PRIVILEGE_FIELDS
+
+    def formfield_for_choice_field(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        if db_field.name == "role":
+            kwargs["choices"] = [
+                (value, label) for value, label in Role.choices if value not in ADMIN_ROLES
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
