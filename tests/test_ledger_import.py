@@ -635,3 +635,20 @@ def test_the_upload_needs_the_csrf_token(org: Org) -> None:
     assert token is not None
     response = upload(client, workbook_bytes(good_rows()), csrfmiddlewaretoken=token.group(1))
     assert response.status_code == 302
+
+
+def test_filled_in_steps_send_no_email_or_sms(org: Org, settings: Any) -> None:
+    """Steps back-filled from an old ledger reach the inbox only: nobody is emailed or
+    texted about last year's assignment."""
+    from duban.notify.models import Delivery
+
+    settings.EMAIL_HOST = "127.0.0.1"  # email is open in this deployment
+    for person in (org.lead_liaison, org.lead_head, org.cooperating_liaison):
+        person.email = f"{person.username}@example.edu.cn"
+        person.save()
+    report = import_ledger(
+        org.office_supervisor, workbook_bytes(good_rows()), filename="2026台账.xlsx"
+    )
+    assert report.imported is True
+    assert Notice.objects.exists()
+    assert Delivery.objects.count() == 0

@@ -48,6 +48,7 @@ from duban.items import actions as item_actions
 from duban.items.errors import ActionError, InvalidInput, PermissionRefused
 from duban.items.models import Item, Notice, SourceKind
 from duban.items.states import Status
+from duban.notify.outbox import inbox_only
 from duban.organisation.models import Role
 
 from .export import ExportResult
@@ -243,6 +244,12 @@ def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput
 
 
 def _import_row(actor: Any, row: ImportRow, source: str) -> Item:
+    # The steps happened long ago: their notices go to the inbox, never out by email/SMS.
+    with inbox_only():
+        return _import_row_quietly(actor, row, source)
+
+
+def _import_row_quietly(actor: Any, row: ImportRow, source: str) -> Item:
     moments = _Moments()
     established_on = row.established_on or row.assigned_on
     with clock.frozen_at(moments.at(established_on, "establish")):
