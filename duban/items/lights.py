@@ -151,12 +151,28 @@ def light_thresholds(
         deadline += dt.timedelta(days=1)
     return LightThresholds(
         today=today,
-        due_soon_until=calendar.add_workdays(today, DUE_SOON_WORKDAYS).day,
+        due_soon_until=due_soon_until(today, calendar),
         quiet_before=calendar.subtract_workdays(today, NO_PROGRESS_WORKDAYS).day,
         phase_month_start=month_start,
         long_deadline_after=long_after,
         long_cutoffs=tuple(cutoffs),
     )
+
+
+def due_soon_until(today: dt.date, days: WorkCalendar | None = None) -> dt.date:
+    """The last deadline that counts as "within 3 working days" of `today` (R-U4);
+    `days`: an already loaded calendar, to ask no query of the database."""
+    return (days or WorkCalendar()).add_workdays(today, DUE_SOON_WORKDAYS).day
+
+
+def deadline_lights(open_rows: Q, today: dt.date, soon_until: dt.date) -> list[When]:
+    """R-U4's deadline part, for anything with a `deadline` (items, rectifications):
+    red from the day after the deadline, yellow within 3 working days of it, the
+    deadline day itself included. The caller puts grey before and green after."""
+    return [
+        When(open_rows & Q(deadline__lt=today), then=Value(RED)),
+        When(open_rows & Q(deadline__lte=soon_until), then=Value(YELLOW)),
+    ]
 
 
 def _flag(condition: Any) -> Case:
@@ -224,12 +240,7 @@ def annotate_lights(
         .annotate(
             light=Case(
                 When(status__in=CLOSED_STATUSES, then=Value(GREY)),
-                When(status__in=ACTIVE_STATUSES, deadline__lt=today, then=Value(RED)),
-                When(
-                    status__in=ACTIVE_STATUSES,
-                    deadline__lte=limits.due_soon_until,
-                    then=Value(YELLOW),
-                ),
+                *deadline_lights(Q(status__in=ACTIVE_STATUSES), today, limits.due_soon_until),
                 When(
                     Q(no_progress=True) | Q(missed_milestone=True) | Q(missed_phase_report=True),
                     then=Value(YELLOW),

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Case, CharField, QuerySet, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from duban import clock
-from duban.items.lights import DUE_SOON_WORKDAYS, GREEN, GREY, RED, YELLOW
+from duban.items.lights import GREEN, GREY, deadline_lights, due_soon_until
 from duban.items.models import Item
 from duban.organisation.models import Role
-from duban.workcalendar import calendar
 
 from .actions import may_spot_check
 from .models import Rectification, RectificationStatus
@@ -51,12 +50,11 @@ def annotate_rectification_lights(
     The working-day date is asked of the calendar module once, then compared in SQL.
     """
     today = today or clock.today()
-    due_soon_until = calendar.add_workdays(today, DUE_SOON_WORKDAYS).day
+    accepted = Q(status=RectificationStatus.ACCEPTED)
     return queryset.annotate(
         light=Case(
-            When(status=RectificationStatus.ACCEPTED, then=Value(GREY)),
-            When(deadline__lt=today, then=Value(RED)),
-            When(deadline__lte=due_soon_until, then=Value(YELLOW)),
+            When(accepted, then=Value(GREY)),
+            *deadline_lights(~accepted, today, due_soon_until(today)),
             default=Value(GREEN),
             output_field=CharField(),
         )
