@@ -49,14 +49,41 @@ ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG e
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
 
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}")
+    return int(raw)
+
+
 _database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'duban.sqlite3'}"
 try:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    # Connections are not kept per thread (CONN_MAX_AGE 0): on PostgreSQL they come from
+    # a bounded pool per process, so a threaded server cannot hold one per thread.
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
 except Exception as error:  # dj_database_url raises several kinds on bad input
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}") from error
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a
+    # transaction begins, so concurrent writers queue (up to `timeout` seconds) instead of
+    # failing half-way with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's psycopg pool (docs/deployment.md: size it per worker process).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": _env_int("DB_POOL_MIN_SIZE", 1),
+        "max_size": _env_int("DB_POOL_MAX_SIZE", 4),
+        "timeout": _env_int("DB_POOL_TIMEOUT", 10),
+    }
 
 INSTALLED_APPS = [
     # Django's admin, for the system administrator only (三员分立).
@@ -201,15 +228,6 @@ OTP_REQUIRED_ROLES = _env_list(
 )
 OTP_TOTP_ISSUER = "督办系统"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isascii() or not raw.isdigit():
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}")
-    return int(raw)
 
 
 # Notifications (duban.notify; every variable is described in docs/deployment.md).

@@ -26,6 +26,7 @@ from .attachments import router as attachments_router
 from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
+from .parsing import StrictJSONParser
 from .recusal import router as recusal_router
 from .rendering import ChineseJSONRenderer
 from .schemas import (
@@ -59,6 +60,7 @@ api = DubanAPI(
     docs_url=None,  # Swagger UI would load its assets from a CDN; intranets have none.
     auth=BearerAuth(),
     renderer=ChineseJSONRenderer(),
+    parser=StrictJSONParser(),
     urls_namespace="api-v1",
 )
 install_handlers(api)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
@@ -19,7 +20,10 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from duban.items.errors import ActionError
 
+from .parsing import UnencodableText, UnsupportedMediaType
 from .rendering import MarkupFreeJSONEncoder
+
+UNENCODABLE = gettext_noop("请求中含有无法识别的字符（如孤立的UTF-16代理字符），请检查后重新输入。")
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +146,14 @@ def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> Htt
 
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
+    if isinstance(exc.__cause__, UnsupportedMediaType):
+        return error_response(
+            415,
+            "unsupported_media_type",
+            _("请求体须为JSON，并注明 Content-Type: application/json。"),
+        )
+    if isinstance(exc.__cause__, UnencodableText):
+        return error_response(400, "invalid", _(UNENCODABLE))
     if status == 400:  # ninja raises it only for a body it cannot parse
         return error_response(400, "invalid", _("请求体不是有效的JSON。"))
     if status == 403:
@@ -156,6 +168,17 @@ def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(
         413, "too_large", _("请求数据过大（不能超过%(limit)d MB）。") % {"limit": limit}
     )
+
+
+def _malformed_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return error_response(
+        400, "invalid", _("上传请求格式有误（multipart/form-data 缺少或带有无效的 boundary）。")
+    )
+
+
+def _unencodable(request: HttpRequest, exc: UnicodeEncodeError) -> HttpResponse:
+    # Text that reached the database driver although it cannot be stored (a lone surrogate).
+    return error_response(400, "invalid", _(UNENCODABLE))
 
 
 def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
@@ -179,6 +202,8 @@ def install_handlers(api: NinjaAPI) -> None:
         (ActionError, _action_error),
         (RequestDataTooBig, _too_large),
         (SuspiciousOperation, _suspicious),
+        (MultiPartParserError, _malformed_multipart),
+        (UnicodeEncodeError, _unencodable),
         (NinjaValidationError, _validation_error),
         (DjangoValidationError, _django_validation_error),
         (AuthenticationError, _authentication_error),

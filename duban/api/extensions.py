@@ -17,14 +17,14 @@ from duban.items import actions
 from duban.items.models import DecisionKind
 
 from .items import ACTION_RESPONSES, _act, _person
-from .schemas import Id, StrictBoolean, Text
+from .schemas import Id, LaterDate, RequiredText, StrictBoolean, Text
 
 router = Router(tags=["延期与终止"])
 
 
 class ExtensionIn(Schema):
-    requested_deadline: dt.date
-    reason: Text
+    requested_deadline: LaterDate
+    reason: RequiredText
 
 
 class ExtensionDecisionIn(Schema):
@@ -39,8 +39,8 @@ class DecisionIn(Schema):
     meeting_name: Text = ""
     meeting_date: dt.date | None = None
     leader: Id | None = None
-    basis: Text
-    reason: Text
+    basis: RequiredText
+    reason: RequiredText
 
 
 class TerminateIn(DecisionIn):
@@ -48,7 +48,7 @@ class TerminateIn(DecisionIn):
 
 
 class AdjustIn(DecisionIn):
-    new_deadline: dt.date | None = None
+    new_deadline: LaterDate | None = None
     new_content: Text | None = None
 
 

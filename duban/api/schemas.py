@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, Strict
+from pydantic import AfterValidator, BeforeValidator, Strict
 from pydantic_core import PydanticCustomError
 
 from duban.items.models import Confidentiality, SourceBody, SourceKind
+from duban.items.plausible import MAX_MILESTONES, MAX_YEARS_AHEAD, YEAR_RANGE
 from duban.items.states import Status
 
 
@@ -20,9 +21,30 @@ def _without_nul(value: str) -> str:
     return value
 
 
+def _not_boolean(value: object) -> object:
+    # JSON's true and false are not the numbers 1 and 0: `"lead_unit": true` is a mistake.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "a boolean is not a number")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_without_nul)]
 # Row ids: positive and within a 64-bit integer, so no database sees an out-of-range value.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = Annotated[int, BeforeValidator(_not_boolean), Field(ge=1, le=2**63 - 1)]
+# Years: the actions accept this year ± plausible.YEAR_RANGE.
+Year = Annotated[
+    int,
+    BeforeValidator(_not_boolean),
+    Field(ge=1, le=9999, description=f"年度，须在当年前后{YEAR_RANGE}年之内"),
+]
+# Dates a person sets: the actions accept at most plausible.MAX_YEARS_AHEAD years ahead.
+LaterDate = Annotated[
+    dt.date, Field(description=f"日期（YYYY-MM-DD），不得晚于今天起{MAX_YEARS_AHEAD}年")
+]
+# Required texts: must hold visible characters; direction controls (U+202A–E, U+2066–9) removed.
+RequiredText = Annotated[
+    Text, Field(description="须包含可见文字；双向控制字符（U+202A–U+202E、U+2066–U+2069）会被去除")
+]
 StrictBoolean = Annotated[bool, Strict()]
 
 
@@ -290,27 +312,27 @@ class ItemFilters(Schema):
 class EstablishIn(Schema):
     """Mirrors `actions.EstablishInput`; units and people by id, dates ISO."""
 
-    title: Text
-    content: Text
-    basis: Text
+    title: RequiredText
+    content: RequiredText
+    basis: RequiredText
     source_kind: SourceKind
     source_body: SourceBody
     lead_unit: Id
     cooperating_units: list[Id] = []
     confidentiality: Confidentiality = Confidentiality.ORDINARY
     urgent: StrictBoolean = False
-    year: Annotated[int | None, Field(ge=1, le=9999)] = None
+    year: Year | None = None
     minutes_issued_on: dt.date | None = None
-    minutes_deadline: dt.date | None = None
-    office_deadline: dt.date | None = None
+    minutes_deadline: LaterDate | None = None
+    office_deadline: LaterDate | None = None
     office_reason: Text = ""
-    instruction_deadline: dt.date | None = None
+    instruction_deadline: LaterDate | None = None
     deciding_leader: Id | None = None
     decided_on: dt.date | None = None
 
 
 class ReasonIn(Schema):
-    reason: Text
+    reason: RequiredText
 
 
 class TextIn(Schema):
@@ -329,7 +351,7 @@ class ChangeIn(Schema):
     title: Text | None = None
     content: Text | None = None
     basis: Text | None = None
-    deadline: dt.date | None = None
+    deadline: LaterDate | None = None
 
 
 class MilestoneIn(Schema):
@@ -338,8 +360,11 @@ class MilestoneIn(Schema):
 
 
 class PlanIn(Schema):
-    goals: Text
-    milestones: list[MilestoneIn]
+    goals: RequiredText
+    milestones: Annotated[
+        list[MilestoneIn],
+        Field(max_length=MAX_MILESTONES, description=f"时间节点，1至{MAX_MILESTONES}个"),
+    ]
 
 
 class ReviewIn(Schema):

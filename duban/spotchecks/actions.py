@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from duban import clock
 from duban.audit.models import record
+from duban.items import plausible
 from duban.items.errors import InvalidInput, PermissionRefused, StateRefused
 from duban.items.lights import start_of
 from duban.items.models import Item, Recusal
@@ -49,7 +50,7 @@ from .models import (
 )
 from .sampling import SEED_LIMIT, draw_sample_ids, new_seed, sample_size
 
-TEXT_LIMIT = 20_000
+TEXT_LIMIT = plausible.TEXT_LIMIT
 CHECKED_STATUSES = (Status.COMPLETED, Status.ARCHIVED)
 
 NOT_OFFICE = "只有党政办公室的督办员可以进行回访抽查。"
@@ -87,17 +88,7 @@ def _check_office_checker(actor: Any, draw: SpotCheckDraw, item: Item) -> None:
 
 
 def _required_text(value: str | None, field_name: str, label: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(
-            _("请填写%(label)s。") % {"label": label}, errors={field_name: _("此项为必填项。")}
-        )
-    if len(text) > TEXT_LIMIT:
-        raise InvalidInput(
-            _("%(label)s过长（最多%(limit)d字）。") % {"label": label, "limit": TEXT_LIMIT},
-            errors={field_name: _("最多%(limit)d字。") % {"limit": TEXT_LIMIT}},
-        )
-    return text
+    return plausible.required_text(value, field_name, label, TEXT_LIMIT)
 
 
 def _unit_contacts(rectification: Rectification) -> list[Any]:
@@ -267,7 +258,7 @@ def record_check(
     if result not in CheckResult.values:
         raise InvalidInput(_("请选择抽查结论。"), errors={"result": _("请选择抽查结论。")})
     finding = _required_text(finding, "finding", _("抽查情况"))
-    requirement = (rectification_requirement or "").strip()
+    requirement = plausible.clean_text(rectification_requirement)
     if result == CheckResult.PROBLEM:
         requirement = _required_text(requirement, "rectification_requirement", _("整改要求"))
         if rectification_deadline is None:
@@ -280,6 +271,7 @@ def record_check(
                 _("整改期限不能早于今天。"),
                 errors={"rectification_deadline": _("整改期限不能早于今天。")},
             )
+        plausible.check_date_ahead(rectification_deadline, "rectification_deadline", _("整改期限"))
     elif requirement or rectification_deadline is not None:
         raise InvalidInput(
             _("未发现问题时无需填写整改要求和整改期限。"),
@@ -409,7 +401,7 @@ def decide_rectification(
             _("整改当前状态为“%(status)s”，没有待审核的整改情况。")
             % {"status": RectificationStatus(rectification.status).label}
         )
-    comment = (comment or "").strip()
+    comment = plausible.clean_text(comment)
     if not accept:
         comment = _required_text(comment, "comment", _("退回理由"))
     elif len(comment) > TEXT_LIMIT:

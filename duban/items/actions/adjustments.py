@@ -20,7 +20,7 @@ from duban import clock
 from duban.audit.models import record
 from duban.organisation.models import Role
 
-from .. import policy
+from .. import plausible, policy
 from ..errors import InvalidInput
 from ..models import Adjustment, AdjustmentKind, DecisionKind, Item, ItemChange
 from ..states import apply_move
@@ -209,6 +209,7 @@ def adjust_item(
                 _("调整后的办结时限不能早于今天。"),
                 errors={"new_deadline": _("请填写不早于今天的日期。")},
             )
+        plausible.check_date_ahead(new_deadline, "new_deadline", _("调整后的办结时限"))
         changed["deadline"] = new_deadline
     content = (new_content or "").strip()
     if content:

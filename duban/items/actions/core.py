@@ -21,7 +21,7 @@ from duban import clock
 from duban.audit.models import record
 from duban.organisation.models import Role, Unit, UnitKind
 
-from .. import policy
+from .. import plausible, policy
 from ..deadlines import compute_deadline
 from ..errors import InvalidInput, PermissionRefused
 from ..models import (
@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..states import Status, apply_move
 
-TEXT_LIMIT = 20_000
+TEXT_LIMIT = plausible.TEXT_LIMIT
 TITLE_LIMIT = 200
 
 
@@ -49,17 +49,7 @@ TITLE_LIMIT = 200
 
 
 def _required_text(value: str | None, field_name: str, label: str, limit: int = TEXT_LIMIT) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(
-            _("请填写%(label)s。") % {"label": label}, errors={field_name: _("此项为必填项。")}
-        )
-    if len(text) > limit:
-        raise InvalidInput(
-            _("%(label)s过长（最多%(limit)d字）。") % {"label": label, "limit": limit},
-            errors={field_name: _("最多%(limit)d字。") % {"limit": limit}},
-        )
-    return text
+    return plausible.required_text(value, field_name, label, limit)
 
 
 # Classified content never enters the system (R-C3, 涉密不上网): on a classified item
@@ -69,7 +59,7 @@ OFFLINE_ANSWERS = ("", "线下报送", "线下办理", OFFLINE_TEXT)
 
 
 def _offline_text(value: str | None, field_name: str) -> str:
-    if (value or "").strip() not in OFFLINE_ANSWERS:
+    if plausible.clean_text(value) not in OFFLINE_ANSWERS:
         raise InvalidInput(
             _("涉密事项的内容不得录入本系统，请线下办理（此处留空或填写“线下报送”）。"),
             errors={field_name: _("涉密事项不得录入具体内容。")},
@@ -210,6 +200,13 @@ def establish_item(actor: Any, data: EstablishInput) -> Item:
         decided_on = data.decided_on
 
     year = data.year if data.source_kind == SourceKind.ANNUAL and data.year else today.year
+    plausible.check_year(year)
+    for name, day, label in (
+        ("minutes_deadline", data.minutes_deadline, _("纪要明确的时限")),
+        ("office_deadline", data.office_deadline, _("督办部门确定的时限")),
+        ("instruction_deadline", data.instruction_deadline, _("批示明确的时限")),
+    ):
+        plausible.check_date_ahead(day, name, label)
     if data.minutes_issued_on and data.minutes_issued_on > today:
         raise InvalidInput(
             _("纪要印发日期不能晚于今天。"), errors={"minutes_issued_on": _("请填写实际印发日期。")}
@@ -460,6 +457,7 @@ def change_item(
             raise InvalidInput(
                 _("新的办结时限不能早于今天。"), errors={"deadline": _("请填写不早于今天的日期。")}
             )
+        plausible.check_date_ahead(deadline, "deadline", _("新的办结时限"))
         new_values["deadline"] = deadline
     changed = {name: value for name, value in new_values.items() if getattr(item, name) != value}
     if not changed:
@@ -522,6 +520,7 @@ def record_plan(
         raise InvalidInput(
             _("工作计划至少需要一个时间节点。"), errors={"milestones": _("请填写时间节点。")}
         )
+    plausible.check_milestone_count(len(milestones))
     titles = []
     for index, milestone in enumerate(milestones, start=1):
         titles.append(
@@ -735,7 +734,7 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
     action = "accept_report" if accept else "return_report"
     policy.check(actor, item, action)
     report = item.feedback.get(kind=FeedbackKind.COMPLETION, status=FeedbackStatus.SUBMITTED)
-    comment = comment.strip()
+    comment = plausible.clean_text(comment)
     if not accept:
         comment = _item_text(item, comment, "comment", _("退回理由"))
     now = clock.now()

@@ -20,7 +20,7 @@ from duban import clock
 from duban.audit.models import record
 from duban.organisation.models import Role
 
-from .. import policy
+from .. import plausible, policy
 from ..errors import InvalidInput, StateRefused
 from ..extension_rules import approver_kind_for, latest_filing_day, office_limit
 from ..models import (
@@ -100,6 +100,7 @@ def request_extension(
             % {"deadline": item.deadline.isoformat()},
             errors={"requested_deadline": _("请填写晚于现在办结时限的日期。")},
         )
+    plausible.check_date_ahead(requested_deadline, "requested_deadline", _("申请延至的日期"))
     reason = _item_text(item, reason, "reason", _("延期理由"))
     approver_kind = approver_kind_for(item.deadline, requested_deadline)
     leader = None
@@ -173,7 +174,7 @@ def decide_extension(
     item = _locked(item)
     policy.check(actor, item, "decide_extension")
     request = ExtensionRequest.objects.select_for_update().get(item=item)
-    comment = (comment or "").strip()
+    comment = plausible.clean_text(comment)
     if not approve or comment:  # a reason is required to reject; any comment has a limit
         label = _("审批意见") if approve else _("不予批准的理由")
         comment = _item_text(item, comment, "comment", label)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from duban import clock
 from duban.audit.models import record
 
-from .. import policy
+from .. import plausible, policy
 from ..errors import InvalidInput
 from ..models import SENDING_URGE_CHANNELS, Confidentiality, Item, Urge, UrgeChannel
 from .core import TEXT_LIMIT, _item_text, _locked, _offline_text
@@ -72,7 +72,7 @@ def urge_item(actor: Any, item: Item, *, channel: str, recipient: Any, note: str
     if sending and item.confidentiality == Confidentiality.CLASSIFIED:
         text = _offline_text(note, "note")  # R-C3
     elif sending:
-        text = (note or "").strip()
+        text = plausible.clean_text(note)
         if len(text) > TEXT_LIMIT:
             raise InvalidInput(
                 _("催办内容过长（最多%(limit)d字）。") % {"limit": TEXT_LIMIT},
