@@ -224,6 +224,13 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("ledger-export"), Rule(SIGNED_IN, shows_items=True)),  # the ledger as .xlsx
     (by_name("notify-preferences"), Rule(SIGNED_IN, ("GET", "POST"))),
     (by_name("password-change"), Rule(SIGNED_IN, ("GET", "POST"), ok=(200,))),
+    (by_name("api-tokens"), Rule(SIGNED_IN)),
+    # Revoking a token by id: one's own only, so a made-up id is not found for everyone
+    # (tests/test_hardening_accounts.py revokes real ones).
+    (
+        by_name("api-token-revoke"),
+        Rule(SIGNED_IN, ("POST",), ok=(404,), params=(("token_id", "missing"),)),
+    ),
     # Without two-factor sign-in (OTP_REQUIRED off), its steps send one on.
     (by_name("otp-setup", "otp-verify"), Rule(SIGNED_IN, ("GET", "POST"), ok=(302,))),
     (by_name("api-v1:read_me", "api-v1:list_units", "api-v1:list_notices"), Rule(SIGNED_IN)),

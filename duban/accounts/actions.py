@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from duban import clock
+from duban.api.tokens import revoke_tokens
 from duban.audit.models import record
 from duban.items.errors import InvalidInput, PermissionRefused, StateRefused
 from duban.organisation.models import Role
@@ -44,6 +45,7 @@ def change_password(user: Any, new_password: str, request: HttpRequest | None = 
         _("修改登录密码"),
         data={"username": user.get_username(), "ip": client_ip(request)},
     )
+    revoke_tokens(user, _("修改登录密码"), user)
 
 
 # ----------------------------------------------------------------------------- lockout

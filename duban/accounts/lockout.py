@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban import clock
+from duban.api.tokens import revoke_tokens
 from duban.audit.models import record
+from duban.organisation.models import User
 
 from .models import LoginThrottle
 
@@ -101,6 +103,9 @@ def register_failure(username: Any, request: HttpRequest | None = None) -> dt.da
                     "locked_until": newly_locked.isoformat(),
                 },
             )
+            person = User.objects.filter(username=throttle.username).first()
+            if person is not None:
+                revoke_tokens(person, _("账号被锁定"))
     return newly_locked
 
 

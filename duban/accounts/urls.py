@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern] = [
     path("locks/", views.account_locks, name="account-locks"),
     path("two-factor/", views.two_factor_devices, name="two-factor-devices"),
     path("two-factor/<int:user_id>/reset/", views.reset_two_factor, name="two-factor-reset"),
+    path("tokens/", views.api_tokens, name="api-tokens"),
+    path("tokens/<int:token_id>/revoke/", views.revoke_api_token, name="api-token-revoke"),
 ]

@@ -27,6 +27,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from duban import clock
+from duban.api.tokens import live_tokens, revoke_own_token
 from duban.items.errors import ActionError
 from duban.organisation.models import Role, User
 
@@ -195,3 +196,21 @@ def reset_two_factor(request: HttpRequest, user_id: int) -> HttpResponse:
             % {"name": person.full_name or person.username},
         )
     return redirect("two-factor-devices")
+
+
+# ----------------------------------------------------------------------------- own API tokens
+
+
+@require_safe
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The person's own live API tokens (never the tokens themselves)."""
+    return render(request, "accounts/tokens.html", {"tokens": live_tokens(request.user)})
+
+
+@require_POST
+@login_required
+def revoke_api_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    revoke_own_token(request.user, token_id)  # 404 for anyone else's
+    messages.success(request, _("令牌已作废。"))
+    return redirect("api-tokens")

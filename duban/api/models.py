@@ -22,6 +22,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("签发时间"))
     expires_at = models.DateTimeField(_("过期时间"), db_index=True)
     last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    # What the token was issued against (password, role, unit): a change of any of them
+    # ends the token, whichever path made the change (tokens.access_stamp).
+    stamp = models.CharField(_("签发依据"), max_length=64, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

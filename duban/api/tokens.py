@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
@@ -35,6 +36,55 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+def access_stamp(user: Any) -> str:
+    """A digest of what a token's access rests on: the password (its hash), the role
+    and the unit. A token issued under other values no longer works (issue 14: tokens
+    end with the person's access)."""
+    basis = f"{user.password}\x00{user.role}\x00{user.unit_id}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def revoke_tokens(user: Any, reason: str, actor: Any = None) -> int:
+    """End every token of `user` now (a password change, a lock, deactivation, a role
+    change); audited when there was one to end."""
+    count, _by_model = ApiToken.objects.filter(user=user).delete()
+    if count:
+        record(
+            actor,
+            "revoke_api_tokens",
+            _("%(name)s的%(count)d个接口访问令牌作废：%(reason)s")
+            % {"name": user.full_name or user.get_username(), "count": count, "reason": reason},
+            data={"username": user.get_username(), "count": count, "reason": reason},
+        )
+    return count
+
+
+@transaction.atomic
+def revoke_own_token(user: Any, token_id: int) -> None:
+    """A person ends one of their own tokens; another person's id is not found."""
+    row = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+    if row is None:
+        raise Http404
+    row.delete()
+    record(
+        user,
+        "revoke_api_token",
+        _("作废本人的接口访问令牌（签发于%(issued)s）")
+        % {"issued": timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M")},
+        data={"token": token_id},
+    )
+
+
+def live_tokens(user: Any) -> list[ApiToken]:
+    """The person's tokens that still work, newest first."""
+    stamp = access_stamp(user)
+    return [
+        row
+        for row in ApiToken.objects.filter(user=user, expires_at__gt=clock.now())
+        if hmac.compare_digest(row.stamp, stamp)
+    ]
+
+
 @transaction.atomic
 def issue_token(user: Any) -> tuple[str, ApiToken]:
     """Issue a new token for `user`; returns the token itself (shown once) and its row."""
@@ -45,6 +95,7 @@ def issue_token(user: Any) -> tuple[str, ApiToken]:
     row = ApiToken.objects.create(
         user=user,
         key_hash=hash_token(token),
+        stamp=access_stamp(user),
         created_at=now,
         expires_at=now + dt.timedelta(hours=settings.API_TOKEN_HOURS),
     )
@@ -70,6 +121,8 @@ def user_for_token(token: str) -> Any:
     )
     if row is None or not row.user.is_active:
         return None
+    if not hmac.compare_digest(row.stamp, access_stamp(row.user)):
+        return None  # the password, role or unit changed since it was issued
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user

@@ -70,6 +70,12 @@ VERB_LABELS: dict[str, Any] = {
     "adjust": gettext_lazy("调整事项"),
     "terminate": gettext_lazy("终止事项"),
     "declare_recusal": gettext_lazy("登记回避"),
+    "admin_create": gettext_lazy("系统管理：新增"),
+    "admin_change": gettext_lazy("系统管理：修改"),
+    "admin_set_password": gettext_lazy("系统管理：重设密码"),
+    "admin_load_calendar": gettext_lazy("系统管理：导入年度日历"),
+    "revoke_api_tokens": gettext_lazy("接口令牌作废"),
+    "revoke_api_token": gettext_lazy("作废本人接口令牌"),
 }
 
 

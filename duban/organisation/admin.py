@@ -3,7 +3,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
+
+from duban.accounts.admin_audit import AuditedAdmin, field_label
+from duban.api.tokens import revoke_tokens
+from duban.audit.models import record
+from duban.notify.outbox import notify
 
 from .models import Role, Unit, User
 
@@ -28,7 +35,7 @@ class UnitForm(forms.ModelForm):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
     form = UnitForm
     list_display = ["code", "name", "kind", "head", "liaison", "leader_in_charge", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -42,8 +49,16 @@ class UnitAdmin(admin.ModelAdmin):
         return False
 
 
+# Changes that end a person's API tokens, and that open restricted items (R-C1–C3).
+ACCESS_FIELDS = ("role", "unit", "is_active")
+
+
+def opens_restricted_items(user: User, changes: dict[str, Any]) -> bool:
+    return user.role == Role.OFFICE_SUPERVISOR and ("role" in changes or "unit" in changes)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "full_name", "role", "unit", "title", "is_active"]
     list_filter = ["role", "unit__kind", "is_active"]
     search_fields = ["username", "full_name"]
@@ -61,6 +76,57 @@ class UserAdmin(BaseUserAdmin):
         # A person is deactivated (is_active), never deleted, for the same reasons as
         # a unit: the delete page would list the items they established or decided.
         return False
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        """Setting someone's password: audited, and the person's API tokens end."""
+        with transaction.atomic():
+            before = User.objects.filter(pk=id).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            person = User.objects.filter(pk=id).first()
+            if person is not None and before is not None and person.password != before:
+                record(
+                    request.user,
+                    "admin_set_password",
+                    _("重设%(name)s（%(username)s）的登录密码")
+                    % {"name": person.full_name or person.username, "username": person.username},
+                    data={
+                        "model": "organisation.user",
+                        "object_id": person.pk,
+                        "username": person.username,
+                    },
+                )
+                revoke_tokens(person, _("系统管理员重设登录密码"), request.user)
+        return response
+
+    def after_save(
+        self,
+        request: HttpRequest,
+        obj: Any,
+        before: dict[str, str] | None,
+        changes: dict[str, dict[str, str]],
+    ) -> None:
+        if before is not None and any(name in changes for name in ACCESS_FIELDS):
+            labels = "、".join(field_label(obj, name) for name in ACCESS_FIELDS if name in changes)
+            revoke_tokens(obj, _("%(fields)s变更") % {"fields": labels}, request.user)
+        if opens_restricted_items(obj, changes):
+            security_admins = User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True)
+            notify(
+                security_admins,
+                None,
+                _("人员权限变更：%(name)s成为%(unit)s督办员")
+                % {"name": obj.full_name or obj.username, "unit": obj.unit or _("（无单位）")},
+                _(
+                    "系统管理员%(admin)s将%(name)s（%(username)s）设为%(unit)s的督办员，"
+                    "其可查看该督办部门的事项（含敏感、执纪审查或涉密登记事项）。"
+                    "如非正常授权，请及时核实。"
+                )
+                % {
+                    "admin": request.user.get_username(),
+                    "name": obj.full_name or obj.username,
+                    "username": obj.username,
+                    "unit": obj.unit or _("（无单位）"),
+                },
+            )
 
     # 三员分立: the system administrator manages ordinary accounts; the three
     # administrator roles are given when the system is installed (createsuperuser and

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +17,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from duban.accounts.admin_audit import AuditedAdmin, record_admin_change, snapshot
+from duban.audit.models import record
 from duban.workcalendar.calendar import CalendarFileError, load_year, set_day
 from duban.workcalendar.models import CalendarDay, CalendarYear
 
@@ -48,7 +51,7 @@ class CalendarImportForm(forms.Form):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["year", "status", "source", "updated_at"]
     list_filter = ["status"]
     ordering = ["-year"]
@@ -75,7 +78,15 @@ class CalendarYearAdmin(admin.ModelAdmin):
             if form.is_valid():
                 year = form.cleaned_data["year"]
                 try:
-                    stored = load_year(year, form.cleaned_data["file"], source=_("文件导入"))
+                    with transaction.atomic():
+                        stored = load_year(year, form.cleaned_data["file"], source=_("文件导入"))
+                        record(
+                            request.user,
+                            "admin_load_calendar",
+                            _("导入%(year)d年日历（%(days)d天），该年度设为正式")
+                            % {"year": year, "days": stored},
+                            data={"year": year, "days": stored},
+                        )
                 except CalendarFileError as error:
                     form.add_error("file", str(error))
                 else:
@@ -118,5 +129,10 @@ class CalendarDayAdmin(admin.ModelAdmin):
         # Through the calendar module, so a year edited for the first time gets all
         # its days stored (see set_day).
         assert isinstance(obj, CalendarDay)
-        stored = set_day(obj.day, obj.kind, obj.note)
-        obj.pk = stored.pk
+        names = ["kind", "note"]
+        with transaction.atomic():
+            previous = CalendarDay.objects.filter(day=obj.day).first()
+            before = snapshot(previous, names) if previous is not None else None
+            stored = set_day(obj.day, obj.kind, obj.note)
+            obj.pk = stored.pk
+            record_admin_change(request.user, stored, before, snapshot(stored, names))
