@@ -202,8 +202,22 @@ if not DEBUG:
 
 # The key of the audit log's hash chain. Set it explicitly in production and keep it
 # apart from SECRET_KEY, so rotating SECRET_KEY never breaks the chain's verification.
-AUDIT_KEY = (
-    os.environ.get("AUDIT_KEY") or hashlib.sha256(f"duban-audit:{SECRET_KEY}".encode()).hexdigest()
+# With DEBUG off it must be given: deriving it from SECRET_KEY would make a rotation of
+# SECRET_KEY look like tampering with every later event.
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_KEY must be set when DEBUG is off: it signs the audit log, must stay apart "
+            "from SECRET_KEY and must never change (docs/deployment.md, 'The audit log')"
+        )
+    AUDIT_KEY = hashlib.sha256(f"duban-audit:{SECRET_KEY}".encode()).hexdigest()
+elif len(AUDIT_KEY) < 32 and not DEBUG:
+    raise ImproperlyConfigured("AUDIT_KEY must be at least 32 characters long")
+# The signed copy of the chain's head that the nightly task writes and verify_audit
+# compares against (keep a copy off this machine too).
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("AUDIT_ANCHOR_FILE") or BASE_DIR / "var" / "audit-anchor.json"
 )
 
 # API tokens expire after this many hours.
@@ -275,6 +289,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 PERIODIC_TASKS = [
     ("duban.notify.tasks.deliver_due", 30),
     ("duban.items.tasks.sweep", 300),
+    ("duban.audit.tasks.write_anchor", 24 * 3600),
 ]
 
 # Attachments (duban.attachments), the only uploads: kept in ATTACHMENT_ROOT, which no

@@ -44,12 +44,35 @@ def event_hash(fields: Mapping[str, Any]) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    key = settings.AUDIT_KEY.encode()
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _key() -> bytes:
+    return settings.AUDIT_KEY.encode()
+
+
+def key_id() -> str:
+    """A fingerprint of the audit key, stored with each event: it tells a changed key
+    apart from altered content, and reveals nothing of the key."""
+    return hmac.new(_key(), b"duban-audit-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def head_signature(sequence: int, last_hash: str) -> str:
+    """The chain head's own HMAC: moving the head back by hand (to hide removed events)
+    needs the key."""
+    message = f"duban-audit-head:{sequence}:{last_hash}".encode()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def sign(payload: Mapping[str, Any]) -> str:
+    """The HMAC of a JSON document (the anchor file)."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(_key(), text.encode(), hashlib.sha256).hexdigest()
 
 
 FIELDS = (
     "id",
+    "key_id",
     "sequence",
     "created_at",
     "actor_id",
@@ -70,10 +93,17 @@ class Verdict:
     message: str
 
 
-def verify(rows: Iterator[Mapping[str, Any]], head_sequence: int, head_hash: str) -> Verdict:
-    """Walk the events in sequence order and name the first one that breaks the chain."""
+def verify(
+    rows: Iterator[Mapping[str, Any]],
+    head_sequence: int,
+    head_hash: str,
+    head_signed: str | None = None,
+) -> Verdict:
+    """Walk the events in sequence order and name the first one that breaks the chain;
+    then check that the chain ends where its (signed) head says it does."""
     expected_previous = GENESIS
     count = 0
+    current_key = key_id()
     for row in rows:
         count += 1
         label = f"event #{row['sequence']} (id {row['id']}, {row['verb']})"
@@ -89,6 +119,15 @@ def verify(rows: Iterator[Mapping[str, Any]], head_sequence: int, head_hash: str
                 False, count, f"broken at {label}: it does not link to the event before it"
             )
         if not hmac.compare_digest(row["hash"], event_hash(row)):
+            signed_with = row.get("key_id") or ""
+            if signed_with and signed_with != current_key:
+                return Verdict(
+                    False,
+                    count,
+                    f"broken at {label}: the key differs from the one that signed event "
+                    f"#{row['sequence']} (AUDIT_KEY {current_key} now, {signed_with} then); "
+                    "set AUDIT_KEY back to the key the log was written with",
+                )
             return Verdict(False, count, f"broken at {label}: its content was altered")
         expected_previous = row["hash"]
     if count != head_sequence or expected_previous != (head_hash or GENESIS):
@@ -97,5 +136,14 @@ def verify(rows: Iterator[Mapping[str, Any]], head_sequence: int, head_hash: str
             count,
             f"broken after event #{count}: the chain head records {head_sequence} events, "
             "the newest were removed",
+        )
+    if head_signed is not None and not hmac.compare_digest(
+        head_signed, head_signature(head_sequence, head_hash or GENESIS)
+    ):
+        return Verdict(
+            False,
+            count,
+            f"broken after event #{count}: the chain head (#{head_sequence}) was set by hand, "
+            "its signature does not match; events after it were probably removed",
         )
     return Verdict(True, count, f"ok {count}")

@@ -13,12 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from duban import clock
 
-from .chain import GENESIS, event_hash
+from .chain import GENESIS, event_hash, head_signature, key_id
 
 
 class AuditEvent(models.Model):
     """One audit event. Rows are append-only: the app never updates or deletes them, and
-    on PostgreSQL a trigger refuses UPDATE and DELETE (migration 0003)."""
+    on PostgreSQL triggers refuse UPDATE and DELETE (migration 0003) and TRUNCATE (0004)."""
 
     sequence = models.PositiveBigIntegerField(_("序号"), unique=True)
     created_at = models.DateTimeField(_("时间"), db_index=True)
@@ -52,6 +52,8 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("数据"), default=dict, blank=True)
     previous_hash = models.CharField(_("前一事件摘要"), max_length=64)
     hash = models.CharField(_("摘要"), max_length=64)
+    # The fingerprint of the key that signed it (chain.key_id); outside the hash.
+    key_id = models.CharField(_("密钥标识"), max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -73,10 +75,15 @@ class AuditEvent(models.Model):
 
 class AuditHead(models.Model):
     """The chain's head: one row holding the newest sequence and hash. Locking it
-    serialises audit writes, so the chain has no forks under concurrent actions."""
+    serialises audit writes, so the chain has no forks under concurrent actions.
+
+    It is signed with the audit key (`chain.head_signature`), so it cannot be moved back
+    by hand to hide removed events; on PostgreSQL a trigger lets it move only forward,
+    one event at a time, and refuses deleting or truncating it (migration 0004)."""
 
     sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
+    signature = models.CharField(max_length=64, blank=True, default="", db_default="")
 
 
 def record(
@@ -102,6 +109,7 @@ def record(
             unit=unit,
             data=data or {},
             previous_hash=head.last_hash,
+            key_id=key_id(),
         )
         event.hash = event_hash(
             {
@@ -119,5 +127,6 @@ def record(
         event.save(force_insert=True)
         head.sequence = event.sequence
         head.last_hash = event.hash
-        head.save(update_fields=["sequence", "last_hash"])
+        head.signature = head_signature(head.sequence, head.last_hash)
+        head.save(update_fields=["sequence", "last_hash", "signature"])
         return event

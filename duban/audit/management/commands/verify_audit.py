@@ -1,36 +1,66 @@
 """`python manage.py verify_audit`: check the audit log's hash chain.
 
-Prints `ok N` and exits 0 when the chain is intact; otherwise names the first broken
-event and exits 1.
+Prints `ok N` and exits 0 when the chain is intact, its head carries the audit key's
+signature, and it still holds the anchor (`--anchor FILE`, or settings.AUDIT_ANCHOR_FILE
+when that file exists); otherwise names what is broken or missing and exits 1.
+`--write-anchor FILE` then writes the current head as a new signed anchor (the nightly
+task does this to AUDIT_ANCHOR_FILE); keep a copy of it off this machine.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
 
-from duban.audit.chain import FIELDS, GENESIS, verify
-from duban.audit.models import AuditEvent, AuditHead
+from duban.audit.anchor import write_anchor
+from duban.audit.verification import verify_chain
 
 
 class Command(BaseCommand):
     help = "核验审计日志的哈希链是否完整"
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        head = AuditHead.objects.filter(pk=1).values("sequence", "last_hash").first()
-        rows = AuditEvent.objects.order_by("sequence").values(*FIELDS).iterator(chunk_size=2000)
-        try:
-            verdict = verify(
-                rows,
-                head["sequence"] if head else 0,
-                head["last_hash"] if head else GENESIS,
-            )
-        finally:
-            rows.close()
-        if verdict.intact:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--anchor", type=Path, help="compare with this anchor file (default: AUDIT_ANCHOR_FILE)"
+        )
+        parser.add_argument(
+            "--no-anchor", action="store_true", help="do not compare with any anchor file"
+        )
+        parser.add_argument(
+            "--write-anchor",
+            type=Path,
+            metavar="FILE",
+            help="after an intact check, write the head",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        anchor: Path | None = None,
+        no_anchor: bool = False,
+        write_anchor: Path | None = None,
+        **options: Any,
+    ) -> None:
+        path = anchor
+        if path is None and not no_anchor and settings.AUDIT_ANCHOR_FILE.exists():
+            path = settings.AUDIT_ANCHOR_FILE
+        if path is not None and not path.exists():
+            self.stdout.write(f"broken: the anchor file {path} does not exist")
+            sys.exit(1)
+        verdict = verify_chain(path)
+        if not verdict.intact:
             self.stdout.write(verdict.message)
-            return
+            sys.exit(1)
+        if write_anchor is not None:
+            written = write_anchor_file(write_anchor)  # the option shadows the function
+            self.stdout.write(
+                f"anchor written to {write_anchor}: #{written.sequence} {written.hash}"
+            )
         self.stdout.write(verdict.message)
-        sys.exit(1)
+
+
+write_anchor_file = write_anchor

@@ -1,0 +1,311 @@
+"""Issue 14, sections 1 and 7: the audit log cannot be cut short or wiped unnoticed.
+
+The outside probe's two reproductions run here as written, on PostgreSQL:
+- `TRUNCATE audit_auditevent; UPDATE audit_audithead SET sequence=0, ...` — refused;
+- triggers off, the last 20 events deleted and the head moved back — `verify_audit`
+  exits 1 naming what is missing (the signed head, and the external anchor).
+And on both databases: the anchor file, the head's signature, a changed AUDIT_KEY.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from duban.audit.models import AuditEvent, AuditHead, record
+
+from .conftest import Org, advance, establish
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def verify(*args: str) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("verify_audit", *args, stdout=out)
+    except SystemExit as exit_:
+        return int(exit_.code or 0), out.getvalue().strip()
+    return 0, out.getvalue().strip()
+
+
+def as_owner_with_triggers_off(*statements: str) -> None:
+    """What the probe did as the role that owns the tables (a superuser here)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The test's open transaction has deferred checks pending; a session of
+            # its own would not: settle them so TRUNCATE behaves as it would there.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET session_replication_role = replica")
+        for statement in statements:
+            cursor.execute(statement)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def refused(statement: str) -> str:
+    """Run `statement` as it is (triggers on); return the database's refusal."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in a session of its own
+    with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as c:
+        c.execute(statement)
+    return str(caught.value)
+
+
+@pytest.fixture
+def history(org: Org) -> list[AuditEvent]:
+    for _n in range(5):
+        advance(org, establish(org), "completed")
+    events = list(AuditEvent.objects.order_by("sequence"))
+    assert len(events) > 25
+    return events
+
+
+def requires_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers and roles are PostgreSQL's")
+
+
+# ----------------------------------------------------------------------------- the probe's two
+
+
+def test_truncating_the_events_and_resetting_the_head_is_refused(
+    history: list[AuditEvent],
+) -> None:
+    requires_postgres()
+    message = refused("TRUNCATE audit_auditevent")
+    assert "the audit log cannot be truncated" in message
+    message = refused("UPDATE audit_audithead SET sequence=0, last_hash=repeat('0',64)")
+    assert "only moves forward" in message
+    assert refused("TRUNCATE audit_audithead")
+    assert "cannot be deleted" in refused("DELETE FROM audit_audithead")
+    assert AuditEvent.objects.count() == len(history)
+    assert verify() == (0, f"ok {len(history)}")
+
+
+def test_truncation_with_triggers_off_is_caught_by_the_signed_head(
+    history: list[AuditEvent],
+) -> None:
+    """Even done by the owner with triggers off, the head cannot be forged: `ok 0` no more."""
+    requires_postgres()
+    as_owner_with_triggers_off(
+        "TRUNCATE audit_auditevent",
+        "UPDATE audit_audithead SET sequence=0, last_hash=repeat('0',64)",
+    )
+    code, message = verify()
+    assert code == 1
+    assert message == (
+        "broken after event #0: the chain head (#0) was set by hand, its signature does not "
+        "match; events after it were probably removed"
+    )
+
+
+def test_deleting_the_last_20_events_and_moving_the_head_back_is_caught(
+    history: list[AuditEvent],
+) -> None:
+    kept = history[-21]
+    as_owner_with_triggers_off(
+        f"DELETE FROM audit_auditevent WHERE sequence > {kept.sequence}",
+        f"UPDATE audit_audithead SET sequence={kept.sequence}, last_hash='{kept.hash}'",
+    )
+    assert AuditEvent.objects.count() == len(history) - 20
+    code, message = verify()
+    assert code == 1
+    assert message == (
+        f"broken after event #{kept.sequence}: the chain head (#{kept.sequence}) was set by "
+        "hand, its signature does not match; events after it were probably removed"
+    )
+
+
+def test_the_anchor_catches_a_head_restored_from_an_old_copy(
+    history: list[AuditEvent], settings: Any
+) -> None:
+    """Someone who saved the head row earlier and puts it back after deleting the newest
+    events beats the signature; the anchor written since then does not match."""
+    kept = history[-21]
+    # The head as it was when event `kept` was the newest, signature included.
+    from duban.audit.chain import head_signature
+
+    saved = (kept.sequence, kept.hash, head_signature(kept.sequence, kept.hash))
+    code, _message = verify("--write-anchor", str(settings.AUDIT_ANCHOR_FILE))
+    assert code == 0
+    as_owner_with_triggers_off(
+        f"DELETE FROM audit_auditevent WHERE sequence > {kept.sequence}",
+        f"UPDATE audit_audithead SET sequence={saved[0]}, last_hash='{saved[1]}', "
+        f"signature='{saved[2]}'",
+    )
+    assert verify("--no-anchor") == (0, f"ok {kept.sequence}")  # the chain alone looks fine
+    code, message = verify()  # the configured anchor file is used by default
+    assert code == 1
+    assert message.startswith(f"broken: the chain ends at event #{kept.sequence} but the anchor")
+    assert message.endswith(f"records #{history[-1].sequence}: 20 events are missing")
+
+
+# ----------------------------------------------------------------------------- the anchor
+
+
+def test_an_anchor_is_written_signed_and_verified(
+    history: list[AuditEvent], tmp_path: Path
+) -> None:
+    anchor = tmp_path / "anchor.json"
+    code, message = verify("--write-anchor", str(anchor))
+    assert code == 0
+    assert message.splitlines() == [
+        f"anchor written to {anchor}: #{history[-1].sequence} {history[-1].hash}",
+        f"ok {len(history)}",
+    ]
+    written = json.loads(anchor.read_text("utf-8"))
+    assert written["sequence"] == history[-1].sequence
+    assert written["hash"] == history[-1].hash
+    # Later events are fine: the chain still holds the anchored one.
+    record(None, "test", "之后的事件")
+    assert verify("--anchor", str(anchor)) == (0, f"ok {len(history) + 1}")
+
+
+def test_an_edited_anchor_is_refused(history: list[AuditEvent], tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    verify("--write-anchor", str(anchor))
+    written = json.loads(anchor.read_text("utf-8"))
+    written["sequence"] = 3
+    anchor.write_text(json.dumps(written), "utf-8")
+    code, message = verify("--anchor", str(anchor))
+    assert code == 1
+    assert message == (
+        f"the anchor file {anchor} is not signed with this AUDIT_KEY: it was edited, or "
+        "the key differs from the one that wrote it"
+    )
+
+
+def test_a_rewritten_anchored_event_is_named(history: list[AuditEvent], tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    verify("--write-anchor", str(anchor))
+    target = history[-1]
+    as_owner_with_triggers_off(
+        f"UPDATE audit_auditevent SET hash = repeat('a', 64) WHERE id = {target.pk}"
+    )
+    code, message = verify("--anchor", str(anchor))
+    assert code == 1
+    assert message.startswith(f"broken at event #{target.sequence}")
+
+
+def test_a_missing_anchor_file_named_on_the_command_line_fails(
+    history: list[AuditEvent], tmp_path: Path
+) -> None:
+    code, message = verify("--anchor", str(tmp_path / "nowhere.json"))
+    assert code == 1
+    assert message == f"broken: the anchor file {tmp_path / 'nowhere.json'} does not exist"
+
+
+def test_the_nightly_task_writes_the_anchor_only_for_an_intact_chain(
+    history: list[AuditEvent], settings: Any
+) -> None:
+    from duban.audit.tasks import write_anchor
+
+    assert write_anchor.call() == {"intact": True, "sequence": history[-1].sequence}
+    before = settings.AUDIT_ANCHOR_FILE.read_text("utf-8")
+    as_owner_with_triggers_off(
+        f"UPDATE audit_auditevent SET summary = '篡改' WHERE id = {history[3].pk}"
+    )
+    result = write_anchor.call()
+    assert result["intact"] is False
+    assert "content was altered" in str(result["message"])
+    assert settings.AUDIT_ANCHOR_FILE.read_text("utf-8") == before  # the evidence is kept
+
+
+# ----------------------------------------------------------------------------- the key
+
+
+def test_a_changed_audit_key_is_named_as_such(history: list[AuditEvent], settings: Any) -> None:
+    settings.AUDIT_KEY = "another-key-0123456789abcdef0123456789"
+    code, message = verify("--no-anchor")
+    assert code == 1
+    first = history[0]
+    assert message.startswith(
+        f"broken at event #{first.sequence} (id {first.pk}, {first.verb}): the key differs "
+        f"from the one that signed event #{first.sequence}"
+    )
+    assert "content was altered" not in message
+
+
+def test_altered_content_is_still_called_altered(history: list[AuditEvent]) -> None:
+    target = history[5]
+    as_owner_with_triggers_off(
+        f"UPDATE audit_auditevent SET summary = '篡改' WHERE id = {target.pk}"
+    )
+    code, message = verify()
+    assert code == 1
+    assert message.endswith("its content was altered")
+
+
+# ----------------------------------------------------------------------------- the app's role
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_application_role_that_does_not_own_the_tables_can_only_append(org: Org) -> None:
+    requires_postgres()
+    import psycopg
+
+    advance(org, establish(org), "assigned")
+    role = f"duban_app_{uuid.uuid4().hex[:8]}"
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        out = StringIO()
+        call_command("audit_grants", "--app-role", role, "--apply", stdout=out)
+        assert out.getvalue().strip() == (
+            f"granted: {role} may append to the audit log, not change it"
+        )
+        host = connection.settings_dict["HOST"] or "127.0.0.1"
+        port = connection.settings_dict["PORT"] or 5432
+        with psycopg.connect(
+            host=host, port=port, user=role, dbname=database, autocommit=True
+        ) as app:
+            for statement, expected in [
+                ("UPDATE audit_auditevent SET summary = 'x'", "permission denied"),
+                ("DELETE FROM audit_auditevent", "permission denied"),
+                ("TRUNCATE audit_auditevent", "permission denied"),
+                ("DELETE FROM audit_audithead", "permission denied"),
+                ("ALTER TABLE audit_auditevent DISABLE TRIGGER ALL", "must be owner"),
+                ("SET session_replication_role = replica", "permission denied"),
+            ]:
+                with pytest.raises(psycopg.Error) as caught:
+                    app.execute(statement)
+                assert expected in str(caught.value), statement
+            # Reading and the rest of the schema are as usual.
+            assert app.execute("SELECT count(*) FROM items_item").fetchone() == (1,)
+        # The application itself runs as that role: an action appends to the chain.
+        url = f"postgres://{role}@{host}:{port}/{database}"
+        env = {**os.environ, "DEBUG": "1", "DATABASE_URL": url}
+        script = (
+            "from duban.audit.models import record; record(None, 'probe', '以应用角色写入'); "
+            "from django.core.management import call_command; "
+            "call_command('verify_audit', '--no-anchor')"
+        )
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        count = AuditEvent.objects.count()
+        assert result.stdout.strip().splitlines()[-1] == f"ok {count}"
+        assert AuditHead.objects.get().sequence == count
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
