@@ -617,8 +617,8 @@ def _state_queries() -> list[tuple[str, str]]:
     queries = [
         (
             "counts",
-            "SELECT "  # noqa: S608
-            + ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in counted),  # noqa: S608
+            "SELECT "
+            + ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in counted),
         )
     ]
     for label, ignored in VALUED.items():
@@ -627,10 +627,10 @@ def _state_queries() -> list[tuple[str, str]]:
             quote(f.column) for f in model._meta.concrete_fields if f.attname not in ignored
         )
         table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-        queries.append((label, f"SELECT {columns} FROM {table} ORDER BY {pk}"))  # noqa: S608
+        queries.append((label, f"SELECT {columns} FROM {table} ORDER BY {pk}"))
     verbs = ", ".join(f"'{verb}'" for verb in NOT_CHANGES)
     table = quote(AuditEvent._meta.db_table)
-    sql = f"SELECT COUNT(*) FROM {table} WHERE verb NOT IN ({verbs})"  # noqa: S608
+    sql = f"SELECT COUNT(*) FROM {table} WHERE verb NOT IN ({verbs})"
     queries.append(("audit events", sql))
     queries.append(("tables", ",".join(m._meta.label for m in counted)))
     return queries

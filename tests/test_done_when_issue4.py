@@ -293,7 +293,7 @@ def test_editing_an_audit_row_by_hand_is_caught_by_verify_audit(org: Org, sensit
     target = AuditEvent.objects.get(item=sensitive, verb="sign_for")
     table = AuditEvent._meta.db_table
     edit_by_hand(
-        f"UPDATE {table} SET summary = %s WHERE id = %s",  # noqa: S608 (our own table name)
+        f"UPDATE {table} SET summary = %s WHERE id = %s",
         ["财务处签收", target.pk],
     )
 
