@@ -67,6 +67,7 @@ VERB_LABELS: dict[str, Any] = {
     "urge": gettext_lazy("催办"),
     "request_extension": gettext_lazy("申请延期"),
     "decide_extension": gettext_lazy("审批延期"),
+    "expire_extension": gettext_lazy("延期申请失效"),
     "adjust": gettext_lazy("调整事项"),
     "terminate": gettext_lazy("终止事项"),
     "declare_recusal": gettext_lazy("登记回避"),

@@ -425,6 +425,7 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
     REJECTED = "rejected", _("未批准")
+    EXPIRED = "expired", _("已失效")  # its item closed while it waited
 
 
 class ExtensionRequest(models.Model):

@@ -169,6 +169,8 @@ def extension_text(item: Item, none: str | None = None) -> str:
         return _("已批准：%(from)s延至%(to)s（%(decided)s批准）") % dates
     if request.status == ExtensionStatus.REJECTED:
         return _("未批准：申请由%(from)s延至%(to)s（%(decided)s）") % dates
+    if request.status == ExtensionStatus.EXPIRED:
+        return _("已失效：申请由%(from)s延至%(to)s，事项已关闭（%(decided)s）") % dates
     return _("待审批：申请由%(from)s延至%(to)s") % dates
 
 

@@ -40,6 +40,7 @@ from ..models import (
     WorkPlan,
 )
 from ..states import Status, apply_move
+from .closing import expire_pending_request
 
 TEXT_LIMIT = plausible.TEXT_LIMIT
 TITLE_LIMIT = 200
@@ -746,6 +747,7 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
     apply_move(item, action)
     if accept:
         item.completed_at = now
+        expire_pending_request(actor, item, _("事项已办结"))
     item.save(update_fields=["status", "completed_at", "updated_at"])
     lead = item.lead_unit
     if accept:
