@@ -32,10 +32,11 @@ from duban.items.models import Item
 from duban.items.states import Status
 from duban.organisation.models import Role, Unit, UnitKind, User
 from tests.conftest import Org, advance, establish, make_person, meeting_input
+from tests.ole2 import PRESENTATION, WORD_DOCUMENT, WORKBOOK, compound_file
 
 pytestmark = pytest.mark.django_db
 
-ALLOWED_TYPES = "（仅限PDF、Word、Excel、PowerPoint、图片和文本文件）"
+ALLOWED_TYPES = "（仅限PDF、Word、Excel、PowerPoint、WPS、图片和文本文件）"
 
 
 # ----------------------------------------------------------------------------- real files
@@ -178,9 +179,16 @@ ACCEPTED = [
         lambda: ooxml_bytes("pptx"),
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ),
-    ("旧版.doc", lambda: OLE2_BYTES, "application/msword"),
-    ("旧版.xls", lambda: OLE2_BYTES, "application/vnd.ms-excel"),
-    ("旧版.ppt", lambda: OLE2_BYTES, "application/vnd.ms-powerpoint"),
+    ("旧版.doc", lambda: compound_file(WORD_DOCUMENT), "application/msword"),
+    ("旧版.xls", lambda: compound_file(WORKBOOK), "application/vnd.ms-excel"),
+    ("旧版.ppt", lambda: compound_file(PRESENTATION), "application/vnd.ms-powerpoint"),
+    # WPS Office (issue 11): its binary formats, and its Office Open XML ones.
+    ("通知.wps", lambda: compound_file(WORD_DOCUMENT), "application/kswps"),
+    ("台账.et", lambda: compound_file(WORKBOOK), "application/kset"),
+    ("汇报.dps", lambda: compound_file(PRESENTATION), "application/ksdps"),
+    ("通知（新版）.wps", lambda: ooxml_bytes("docx"), "application/kswps"),
+    ("台账（新版）.et", lambda: ooxml_bytes("xlsx"), "application/kset"),
+    ("汇报（新版）.dps", lambda: ooxml_bytes("pptx"), "application/ksdps"),
     ("说明.txt", lambda: TEXT_BYTES, "text/plain"),
     ("说明（BOM）.txt", lambda: b"\xef\xbb\xbf" + TEXT_BYTES, "text/plain"),
 ]
@@ -295,6 +303,22 @@ def test_an_active_item_takes_attachments_in_every_status(
 # ----------------------------------------------------------------------------- refused files
 
 REFUSED_FILES = [
+    # WPS and Office binary files are judged by their streams (issue 11).
+    (
+        "通知.wps",
+        png_bytes(),
+        "附件“通知.wps”的扩展名与内容不符（内容是PNG图片），请改正后再上传。",
+    ),
+    ("通知.wps", compound_file(WORKBOOK), "附件“通知.wps”的内容不是有效的WPS文字文档。"),
+    ("台账.et", compound_file(WORD_DOCUMENT), "附件“台账.et”的内容不是有效的WPS表格。"),
+    ("汇报.dps", OLE2_BYTES, "附件“汇报.dps”的内容不是有效的WPS演示文稿。"),
+    ("旧版.doc", OLE2_BYTES, "附件“旧版.doc”的内容不是有效的Word文档（97-2003）。"),
+    (
+        "台账.et",
+        ooxml_bytes("docx"),
+        "附件“台账.et”的扩展名与内容不符（内容是Word文档），请改正后再上传。",
+    ),
+    ("台账.et", plain_zip_bytes(), "附件“台账.et”的类型不被允许" + ALLOWED_TYPES + "。"),
     ("setup.exe", EXE_BYTES, "附件“setup.exe”的类型不被允许" + ALLOWED_TYPES + "。"),
     # An executable under an allowed name is refused for what it is.
     ("setup.pdf", EXE_BYTES, "附件“setup.pdf”是可执行程序，不允许上传。"),

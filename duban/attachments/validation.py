@@ -1,9 +1,10 @@
 """What may be uploaded: one module, one function (`check_upload`).
 
-A file is judged by its own bytes (magic numbers), never by the name or the
-Content-Type the client sends, against an allowlist: PDF, Word/Excel/PowerPoint
-(Office Open XML and the legacy OLE2 formats), PNG/JPEG/GIF images and UTF-8 plain
-text. The extension must agree with what the bytes say. Everything else is refused —
+A file is judged by its own bytes (magic numbers and, for OLE2 containers, their
+streams), never by the name or the Content-Type the client sends, against an
+allowlist: PDF, Word/Excel/PowerPoint (Office Open XML and the legacy OLE2 formats),
+WPS Office's .wps/.et/.dps (OLE2 or Office Open XML), PNG/JPEG/GIF images and UTF-8
+plain text. The extension must agree with what the bytes say. Everything else is refused —
 executables, HTML and SVG (they can carry scripts), archives other than Office
 documents, empty files, files over ATTACHMENT_MAX_MB — with an `InvalidInput` whose
 Chinese message names the file and the reason.
@@ -20,6 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
+import olefile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -70,15 +72,46 @@ PPTX = Kind(
 DOC = Kind("doc", "Word文档（97-2003）", "application/msword", ("doc",))
 XLS = Kind("xls", "Excel表格（97-2003）", "application/vnd.ms-excel", ("xls",))
 PPT = Kind("ppt", "PowerPoint演示文稿（97-2003）", "application/vnd.ms-powerpoint", ("ppt",))
+# WPS Office's own formats: its binary files are OLE2 containers holding the streams of
+# the Office format they follow; newer ones are Office Open XML under WPS's extension.
+WPS = Kind("wps", "WPS文字文档", "application/kswps", ("wps",))
+ET = Kind("et", "WPS表格", "application/kset", ("et",))
+DPS = Kind("dps", "WPS演示文稿", "application/ksdps", ("dps",))
 TEXT = Kind("text", "文本文件", "text/plain", ("txt",))
 # An OLE2 file under another kind's extension: named only in the refusal.
 OLE2_OTHER = Kind("ole2", "Office 97-2003文档", "application/x-ole-storage", ())
 
-ALLOWED: tuple[Kind, ...] = (PDF, PNG, JPEG, GIF, DOCX, XLSX, PPTX, DOC, XLS, PPT, TEXT)
+ALLOWED: tuple[Kind, ...] = (
+    PDF,
+    PNG,
+    JPEG,
+    GIF,
+    DOCX,
+    XLSX,
+    PPTX,
+    DOC,
+    XLS,
+    PPT,
+    WPS,
+    ET,
+    DPS,
+    TEXT,
+)
 KIND_OF_EXTENSION: dict[str, Kind] = {ext: kind for kind in ALLOWED for ext in kind.extensions}
-# The legacy formats share one container (OLE2); its bytes do not say which it is.
-OLE2_KINDS = (DOC, XLS, PPT)
+# The binary formats share one container (OLE2); the streams at its top level say which
+# document it holds (any one of the names, compared in lower case).
+OLE2_STREAMS: dict[Kind, frozenset[str]] = {
+    DOC: frozenset({"worddocument"}),
+    WPS: frozenset({"worddocument"}),
+    XLS: frozenset({"workbook", "book"}),
+    ET: frozenset({"workbook", "book", "etworkbook"}),
+    PPT: frozenset({"powerpoint document"}),
+    DPS: frozenset({"powerpoint document"}),
+}
+OLE2_KINDS = tuple(OLE2_STREAMS)
 OOXML_FOLDERS = {"word/": DOCX, "xl/": XLSX, "ppt/": PPTX}
+# WPS Office saves these as Office Open XML under its own extensions too.
+WPS_OOXML = {WPS: DOCX, ET: XLSX, DPS: PPTX}
 ACCEPT = ",".join(f".{ext}" for ext in KIND_OF_EXTENSION)  # for <input type="file" accept>
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -124,7 +157,7 @@ class CheckedUpload:
 
 def _not_allowed(name: str) -> InvalidInput:
     message = _(
-        "附件“%(name)s”的类型不被允许（仅限PDF、Word、Excel、PowerPoint、图片和文本文件）。"
+        "附件“%(name)s”的类型不被允许（仅限PDF、Word、Excel、PowerPoint、WPS、图片和文本文件）。"
     ) % {"name": name}
     return InvalidInput(message, errors={FIELD: message})
 
@@ -221,6 +254,20 @@ def _ooxml_kind(file: IO[bytes], size: int, name: str) -> Kind:
     return kinds.pop()
 
 
+def _ole2_streams(file: IO[bytes]) -> frozenset[str]:
+    """The names of the streams at the top level of an OLE2 file, in lower case; empty
+    for a damaged one. Only the directory is read."""
+    file.seek(0)
+    try:
+        with olefile.OleFileIO(file) as container:
+            paths = container.listdir(streams=True, storages=False)
+    except Exception:  # olefile raises many kinds on damaged input
+        return frozenset()
+    finally:
+        file.seek(0)
+    return frozenset(path[0].lower() for path in paths if len(path) == 1)
+
+
 def _is_utf8_text(file: IO[bytes]) -> bool:
     """Valid UTF-8 (a BOM allowed) without NUL bytes, read a chunk at a time."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -253,10 +300,12 @@ def _sniff(file: IO[bytes], size: int, name: str, claimed: Kind) -> Kind | None:
     if head.startswith((b"GIF87a", b"GIF89a")):
         return GIF
     if head.startswith(OLE2_MAGIC):
-        # The container does not say which legacy format it holds; the extension does.
-        return claimed if claimed in OLE2_KINDS else OLE2_OTHER
+        if claimed not in OLE2_KINDS:
+            return OLE2_OTHER
+        return claimed if OLE2_STREAMS[claimed] & _ole2_streams(file) else None
     if head.startswith(ZIP_MAGICS):
-        return _ooxml_kind(file, size, name)
+        kind = _ooxml_kind(file, size, name)
+        return claimed if WPS_OOXML.get(claimed) is kind else kind
     if head.startswith(OTHER_ARCHIVES):
         raise _not_allowed(name)
     if MARKUP.match(head.removeprefix(codecs.BOM_UTF8)):
