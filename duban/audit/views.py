@@ -28,6 +28,7 @@ from django.views.decorators.http import require_safe
 from duban import clock
 from duban.accounts.lockout import client_ip
 from duban.accounts.roles import role_required
+from duban.items.models import RESTRICTED_KINDS
 from duban.organisation.models import Role, User
 
 from .models import AuditEvent, record
@@ -144,8 +145,34 @@ def search(events: QuerySet[AuditEvent], filters: dict[str, Any]) -> QuerySet[Au
         events = events.filter(item__ledger_number__icontains=ledger_number)
     keyword = (filters.get("q") or "").strip()
     if keyword:
-        events = events.filter(summary__icontains=keyword)
+        # The keyword searches only what the page shows: never a masked summary, or the
+        # search would reveal what the mask hides.
+        events = events.filter(summary__icontains=keyword).exclude(MASKED)
     return events
+
+
+# Events about sensitive, discipline and classified items (R-C1–C3): the audit
+# administrator sees that they happened — who, when, what operation, which item — but
+# not what they said. The full record stays in the chain, and verify_audit checks it.
+MASK = gettext_lazy("敏感事项，内容已隐去")
+MASKED = Q(item__confidentiality__in=RESTRICTED_KINDS)
+
+
+def is_masked(event: AuditEvent) -> bool:
+    item = event.item  # joined by _events(): no query per row
+    return item is not None and item.confidentiality in RESTRICTED_KINDS
+
+
+def shown_summary(event: AuditEvent) -> str:
+    return str(MASK) if is_masked(event) else event.summary
+
+
+def shown_data(event: AuditEvent) -> str:
+    if not event.data:
+        return ""
+    if is_masked(event):
+        return str(MASK)
+    return json.dumps(event.data, ensure_ascii=False, sort_keys=True)
 
 
 def _form(request: HttpRequest) -> AuditSearchForm:
@@ -173,6 +200,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     for event in rows:
         event.verb_label = verb_label(event.verb)
+        event.shown_summary = shown_summary(event)
     return render(
         request,
         "audit/log.html",
@@ -213,10 +241,10 @@ def export_row(event: AuditEvent) -> list[str]:
         _cell(actor.full_name if actor else ""),
         _cell(verb_label(event.verb)),
         _cell(event.verb),
-        _cell(event.summary),
+        _cell(shown_summary(event)),
         _cell(event.item.ledger_number if event.item else ""),
         _cell(event.unit.name if event.unit else ""),
-        _cell(json.dumps(event.data, ensure_ascii=False, sort_keys=True) if event.data else ""),
+        _cell(shown_data(event)),
         _cell(event.hash),
     ]
 

@@ -75,6 +75,14 @@ class Confidentiality(models.TextChoices):
     CLASSIFIED = "classified", _("涉密")
 
 
+# Every kind whose content is shown only to the people R-C1–C3 name.
+RESTRICTED_KINDS = (
+    Confidentiality.SENSITIVE,
+    Confidentiality.DISCIPLINE,
+    Confidentiality.CLASSIFIED,
+)
+
+
 class LedgerCounter(models.Model):
     """The last ledger number given per year and category; numbers are never reused."""
 
