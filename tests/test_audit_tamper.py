@@ -249,7 +249,9 @@ def test_altered_content_is_still_called_altered(history: list[AuditEvent]) -> N
 # ----------------------------------------------------------------------------- the app's role
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: its flush leaves the tables as a serialized-rollback test after it
+# expects them (no content types recreated under other ids).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_application_role_that_does_not_own_the_tables_can_only_append(org: Org) -> None:
     requires_postgres()
     import psycopg

@@ -89,7 +89,9 @@ def post_json(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str
             return error.code, {"raw": text.decode(errors="replace")[:500]}
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: its flush leaves the tables as a serialized-rollback test after it
+# expects them (no content types recreated under other ids).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_r_e3_eight_concurrent_decisions_of_one_extension_one_wins_seven_refused(
     org: Org, tmp_path: Path
 ) -> None:
@@ -154,7 +156,9 @@ def _server_connections(database: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: its flush leaves the tables as a serialized-rollback test after it
+# expects them (no content types recreated under other ids).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_serve_holds_a_bounded_number_of_connections_over_300_requests(
     org: Org, tmp_path: Path
 ) -> None:

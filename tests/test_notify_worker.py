@@ -142,6 +142,9 @@ def shared_database(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
     def copy_back() -> None:
         source = sqlite3.connect(path)
         try:
+            # The subprocess ran the file in WAL mode (settings); an in-memory database
+            # cannot take a WAL-mode header, so turn the file back first.
+            source.execute("PRAGMA journal_mode=DELETE")
             source.backup(connection.connection)
         finally:
             source.close()
