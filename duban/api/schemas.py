@@ -152,7 +152,7 @@ class ChangeOut(Schema):
     new_value: str
     reason: str
     authorised_by: str | None
-    changed_by: str
+    changed_by: str | None
     created_at: dt.datetime
 
 

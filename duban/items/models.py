@@ -226,6 +226,8 @@ class ItemChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("变更人"),
+        null=True,  # the system's own recomputation (R-D6) has no person behind it
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )

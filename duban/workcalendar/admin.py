@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from duban.accounts.admin_audit import AuditedAdmin, record_admin_change, snapshot
 from duban.audit.models import record
+from duban.items.actions.recompute import recompute_working_day_deadlines
 from duban.workcalendar.calendar import CalendarFileError, load_year, set_day
 from duban.workcalendar.models import CalendarDay, CalendarYear
 
@@ -80,6 +81,7 @@ class CalendarYearAdmin(AuditedAdmin, admin.ModelAdmin):
                 try:
                     with transaction.atomic():
                         stored = load_year(year, form.cleaned_data["file"], source=_("文件导入"))
+                        recounted = recompute_working_day_deadlines(year, request.user)
                         record(
                             request.user,
                             "admin_load_calendar",
@@ -92,8 +94,16 @@ class CalendarYearAdmin(AuditedAdmin, admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        _("已导入 %(year)d 年日历，共 %(days)d 天，该年度已设为正式。")
-                        % {"year": year, "days": stored},
+                        _(
+                            "已导入 %(year)d 年日历，共 %(days)d 天，该年度已设为正式。"
+                            "按工作日计算的办结时限已重算：%(moved)d 项调整，%(confirmed)d 项确认。"
+                        )
+                        % {
+                            "year": year,
+                            "days": stored,
+                            "moved": recounted.moved,
+                            "confirmed": recounted.confirmed,
+                        },
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(
@@ -136,3 +146,4 @@ class CalendarDayAdmin(admin.ModelAdmin):
             stored = set_day(obj.day, obj.kind, obj.note)
             obj.pk = stored.pk
             record_admin_change(request.user, stored, before, snapshot(stored, names))
+            recompute_working_day_deadlines(obj.day.year, request.user)  # R-D6

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from duban.items.actions.recompute import recompute_working_day_deadlines
 from duban.workcalendar.calendar import (
     CalendarFileError,
     add_workdays,
@@ -100,7 +102,13 @@ class Command(BaseCommand):
                 _("无法读取文件 %(path)s：%(error)s") % {"path": path, "error": error}
             ) from error
         try:
-            stored = load_year(year, text.splitlines(), source=_("文件导入"))
+            with transaction.atomic():
+                stored = load_year(year, text.splitlines(), source=_("文件导入"))
+                # R-D6: deadlines counted through this year are counted again.
+                recounted = recompute_working_day_deadlines(year)
         except CalendarFileError as error:
             raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"deadlines recounted: {recounted.moved} moved, {recounted.confirmed} confirmed"
+        )
         self.stdout.write(f"loaded {year} {stored} days")
