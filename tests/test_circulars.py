@@ -183,10 +183,19 @@ def table_rows(table: Any) -> list[list[str]]:
 # ----------------------------------------------------------------------------- figures
 
 EXPECTED_FIGURES = [
-    ["承办单位", "承办事项数", "已办结", "按期办结", "超期未办结", "催办次数"],
-    ["教务处", "4", "2", "1", "1", "2"],
-    ["财务处", "1", "0", "0", "0", "0"],
-    ["合计", "5", "2", "1", "1", "2"],
+    [
+        "承办单位",
+        "承办事项数",
+        "已办结",
+        "按期办结",
+        "超期未办结",
+        "催办次数",
+        "人工催办",
+        "自动催办",
+    ],
+    ["教务处", "4", "2", "1", "1", "2", "2", "0"],
+    ["财务处", "1", "0", "0", "0", "0", "0", "0"],
+    ["合计", "5", "2", "1", "1", "2", "2", "0"],
 ]
 
 
@@ -196,6 +205,38 @@ def test_r_k4_figures_of_a_period(org: Org, september: September, generation_day
         (row.unit_name, row.led, row.completed, row.completed_on_time, row.overdue, row.urges)
         for row in rows
     ] == [("教务处", 4, 2, 1, 1, 2), ("财务处", 1, 0, 0, 0, 0)]
+
+
+def test_r_k4_automatic_and_manual_urges_are_counted_apart(org: Org) -> None:
+    """R-U2: the sweep's reminders are urges; the circular counts them beside the
+    office's own, each in its column (the reminders before the deadline not at all)."""
+    from duban.items.sweep import run_sweep
+
+    with time_machine.travel(dt.datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI), tick=False):
+        item = establish(org, minutes_deadline=dt.date(2026, 9, 10))
+        actions.assign_item(org.office_supervisor, item)
+    for day in (8, 10, 11, 16):  # deadline-3, deadline-0, overdue-1, overdue-4
+        moment = dt.datetime(2026, 9, day, 9, 0, tzinfo=SHANGHAI)
+        with time_machine.travel(moment, tick=False):
+            run_sweep(moment)
+    with time_machine.travel(dt.datetime(2026, 9, 17, 9, 0, tzinfo=SHANGHAI), tick=False):
+        actions.urge_item(
+            org.office_supervisor,
+            item,
+            channel="phone",
+            recipient=org.lead_liaison,
+            note="电话催办",
+        )
+    assert sorted(item.urges.values_list("step", flat=True)) == [
+        "",
+        "deadline-0",
+        "deadline-3",
+        "overdue-1",
+        "overdue-4",
+    ]
+    with time_machine.travel(dt.datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI), tick=False):
+        (row,) = unit_figures(org.office_supervisor, org.office, Period(on(9, 1), on(9, 30)))
+    assert (row.unit_name, row.urges, row.urges_manual, row.urges_automatic) == ("教务处", 3, 1, 2)
 
 
 def test_r_k4_figures_are_set_based(
@@ -241,7 +282,8 @@ def test_r_k4_circular_docx(
     summary = next(line for line in text if line.startswith("2026年9月1日至2026年9月30日"))
     assert summary.startswith(
         "2026年9月1日至2026年9月30日，党政办公室共督办事项5项，其中已办结2项（按期办结1项），"
-        "截至2026年9月30日超期未办结1项；期内共催办2次。本期办结率为40.0%。"
+        "截至2026年9月30日超期未办结1项；期内共催办2次（人工催办2次，系统自动催办0次）。"
+        "本期办结率为40.0%。"
     )
     assert text[-2:] == ["党政办公室", "2026年10月12日"]  # issuer and date
     assert document.core_properties.title == TITLE
@@ -298,9 +340,9 @@ def test_a_period_without_overdue_items_says_so(
     assert "本期无超期未办结事项。" in paragraphs(document)
     assert len(document.tables) == 1
     assert table_rows(document.tables[0])[1:] == [
-        ["教务处", "1", "0", "0", "0", "0"],
-        ["财务处", "1", "1", "1", "0", "0"],
-        ["合计", "2", "1", "1", "0", "0"],
+        ["教务处", "1", "0", "0", "0", "0", "0", "0"],
+        ["财务处", "1", "1", "1", "0", "0", "0", "0"],
+        ["合计", "2", "1", "1", "0", "0", "0", "0"],
     ]
 
 

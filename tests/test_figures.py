@@ -242,6 +242,8 @@ LEAD_UNIT_FIGURES = {
     "returns": 1,
     "report_returns": 1,
     "urges_received": 4,
+    "urges_manual": 3,
+    "urges_automatic": 1,
     "phase_reports_late": 1,
     "spot_check_findings": 1,
 }
@@ -259,6 +261,8 @@ LEAD_UNIT_ROWS = {
     "returns": ["F"],
     "report_returns": ["G"],
     "urges_received": ["D", "E", "H", "X"],
+    "urges_manual": ["D", "H", "X"],
+    "urges_automatic": ["E"],
     "phase_reports_late": ["E"],
     "spot_check_findings": ["G"],
 }
@@ -353,6 +357,7 @@ def test_r_c1_a_leader_not_named_on_the_sensitive_item_does_not_count_it(
         "on_time": 4,
         "on_time_original": 4,
         "urges_received": 3,
+        "urges_manual": 2,
     }
     assert "H" not in titles(org.leader_in_charge, org.lead_unit, "led")
 

@@ -91,7 +91,7 @@ def summary_text(period: Period, issuer: str, total: UnitFigures, overdue: int) 
     text = _(
         "%(start)s至%(end)s，%(issuer)s共督办事项%(led)d项，其中已办结%(completed)d项"
         "（按期办结%(on_time)d项），截至%(as_of)s超期未办结%(overdue)d项；"
-        "期内共催办%(urges)d次。"
+        "期内共催办%(urges)d次（人工催办%(manual)d次，系统自动催办%(automatic)d次）。"
     ) % {
         "start": chinese_date(period.start),
         "end": chinese_date(period.end),
@@ -102,6 +102,8 @@ def summary_text(period: Period, issuer: str, total: UnitFigures, overdue: int) 
         "as_of": chinese_date(period.as_of),
         "overdue": overdue,
         "urges": total.urges,
+        "manual": total.urges_manual,
+        "automatic": total.urges_automatic,
     }
     if total.led:
         rate = total.completed * 100 / total.led

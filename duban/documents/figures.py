@@ -24,7 +24,9 @@ Definitions, for a period [start, end] and `as_of` = the earlier of `end` and to
   the deadline in force (overdue from the day after it, R-U4), and not already
   reported on time (a report sent in time and awaiting review is not late).
 - 催办次数 (urges): urges the unit received within the period on those items, by the
-  office or automatic, without the reminders before the deadline (R-U2, R-U3).
+  office or automatic, without the reminders before the deadline (R-U2, R-U3); shown
+  apart as 人工催办 (by a person: phone, SMS, visit, ...) and 自动催办 (the sweep's
+  overdue, urgent first-feedback and phased-report steps).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from duban import clock
 from duban.items.lights import start_of
 from duban.items.models import Item
 from duban.items.states import Status
-from duban.items.urges import counted_urges
+from duban.items.urges import AUTOMATIC, MANUAL, counted_urges
 from duban.organisation.models import Unit
 from duban.reports.figures import REPORTED_STATUSES, reported_on
 from duban.workcalendar.calendar import WorkCalendar
@@ -58,6 +60,8 @@ DEFINITIONS = (
         "已按期报送办结报告、正在审核的不计。"
     ),
     _("催办次数：本期内各单位被催办的次数，含督办部门催办和系统自动催办，不含到期前的提醒。"),
+    _("人工催办：其中督办人员以系统通知、短信、电话、当面等方式催办的次数。"),
+    _("自动催办：其中系统按规则自动催办的次数（超期催办、紧急事项首次反馈催办、阶段性反馈催报）。"),
 )
 
 
@@ -81,6 +85,8 @@ class UnitFigures:
     completed_on_time: int = 0
     overdue: int = 0
     urges: int = 0
+    urges_manual: int = 0
+    urges_automatic: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,14 +153,18 @@ def unit_figures(user: object, office: Unit, period: Period) -> list[UnitFigures
             overdue=Count("pk", filter=overdue_filter(period.as_of)),
         )
     }
-    urges = dict(
-        counted_urges()
+    urges = {
+        row["unit"]: row
+        for row in counted_urges()
         .filter(item__in=items.values("pk"), created_at__gte=begin, created_at__lt=finish)
         .order_by()
         .values("unit")
-        .annotate(count=Count("pk"))
-        .values_list("unit", "count")
-    )
+        .annotate(
+            count=Count("pk"),
+            manual=Count("pk", filter=MANUAL),
+            by_sweep=Count("pk", filter=AUTOMATIC),
+        )
+    }
     units = Unit.objects.filter(pk__in=set(counts) | set(urges)).order_by("code", "pk")
     rows = []
     for unit in units.only("pk", "name", "code"):
@@ -167,7 +177,9 @@ def unit_figures(user: object, office: Unit, period: Period) -> list[UnitFigures
                 completed=row.get("completed", 0),
                 completed_on_time=row.get("completed_on_time", 0),
                 overdue=row.get("overdue", 0),
-                urges=urges.get(unit.pk, 0),
+                urges=urges.get(unit.pk, {}).get("count", 0),
+                urges_manual=urges.get(unit.pk, {}).get("manual", 0),
+                urges_automatic=urges.get(unit.pk, {}).get("by_sweep", 0),
             )
         )
     return rows
@@ -182,6 +194,8 @@ def total_of(rows: list[UnitFigures]) -> UnitFigures:
         completed_on_time=sum(row.completed_on_time for row in rows),
         overdue=sum(row.overdue for row in rows),
         urges=sum(row.urges for row in rows),
+        urges_manual=sum(row.urges_manual for row in rows),
+        urges_automatic=sum(row.urges_automatic for row in rows),
     )
 
 

@@ -47,7 +47,16 @@ MASTHEAD_SIZE = Pt(36)
 TABLE_SIZE = Pt(12)  # 小四
 NOTE_SIZE = Pt(10.5)  # 五号
 
-FIGURE_HEADERS = ("承办单位", "承办事项数", "已办结", "按期办结", "超期未办结", "催办次数")
+FIGURE_HEADERS = (
+    "承办单位",
+    "承办事项数",
+    "已办结",
+    "按期办结",
+    "超期未办结",
+    "催办次数",
+    "人工催办",
+    "自动催办",
+)
 OVERDUE_HEADERS = ("序号", "台账编号", "事项名称", "承办单位", "办结时限", "超期工作日")
 
 
@@ -181,6 +190,8 @@ def _figure_row(figures: UnitFigures) -> list[str]:
         str(figures.completed_on_time),
         str(figures.overdue),
         str(figures.urges),
+        str(figures.urges_manual),
+        str(figures.urges_automatic),
     ]
 
 

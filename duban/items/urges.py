@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .lights import start_of
 from .models import Item, Urge
@@ -26,6 +26,11 @@ def counted_urges() -> QuerySet[Urge]:
     """Urges counted against the unit urged: every manual urge and every automatic one
     but the reminders before the deadline."""
     return Urge.objects.exclude(step__startswith=PRE_DEADLINE_STEPS)
+
+
+# A manual urge has no sweep step; an automatic one is a step of the ladder (R-U2).
+MANUAL = Q(step="")
+AUTOMATIC = ~Q(step="")
 
 
 def urges_received_by_unit(year: int) -> dict[int, int]:

@@ -28,11 +28,13 @@ from duban import clock
 from duban.items import actions
 from duban.items.models import SOURCE_BODIES, Confidentiality, Item, Notice, SourceBody, SourceKind
 from duban.items.states import ACTIVE_STATUSES, Status
+from duban.items.sweep import run_sweep
 from duban.organisation.models import Role, Unit, UnitKind, User
 from duban.workcalendar.calendar import WorkCalendar
 
 DEMO_PASSWORD = "Duban@2026"  # noqa: S105 - the published password of the demo accounts
 GENERAL_OFFICE_CODE = "0101"  # its presence marks a database that holds the demo
+SWEEP_TIME = dt.time(8, 0)  # the morning sweep, before the day's first step (08:30)
 
 # ----------------------------------------------------------------------------- people
 
@@ -1648,7 +1650,9 @@ class _Story:
             if index == 0 and specs[number].meeting:
                 agenda.setdefault(specs[number].meeting, []).append(number)
         item_ids: dict[int, int] = {}
+        swept = self.workday(0) if not schedule else schedule[0][0].date()
         for moment, number, _index, scheduled in schedule:
+            swept = self._sweep_mornings(swept, moment)
             spec = specs[number]
             with clock.frozen_at(moment):
                 if scheduled is None:
@@ -1663,6 +1667,25 @@ class _Story:
                 )
                 actor = self._act(scheduled, item, spec)
                 self._read_notices(actor, item)
+        self.sweep_history(swept)
+
+    def _sweep_mornings(self, first: dt.date, until: dt.datetime) -> dt.date:
+        """Run the reminder sweep at 08:00 of every working day from `first` up to
+        `until`, as the worker would have (R-U2, R-U3: the automatic reminders are part
+        of the history, and of the figures). Returns the next day to sweep."""
+        day = first
+        while True:
+            morning = timezone.make_aware(dt.datetime.combine(day, SWEEP_TIME))
+            if morning > until:
+                return day
+            if self.calendar.is_workday(day).is_workday:
+                run_sweep(morning)
+            day += dt.timedelta(days=1)
+
+    def sweep_history(self, after: dt.date) -> None:
+        """The mornings after the last step, up to today's (the story ends yesterday)."""
+        end = timezone.make_aware(dt.datetime.combine(self.today, SWEEP_TIME))
+        self._sweep_mornings(after, end - dt.timedelta(minutes=1))
 
     @staticmethod
     def _check_story(spec: ItemSpec) -> None:

@@ -57,7 +57,7 @@ from duban.items.models import (
     Item,
 )
 from duban.items.states import Status
-from duban.items.urges import counted_urges
+from duban.items.urges import AUTOMATIC, MANUAL, counted_urges
 from duban.organisation.models import Role, Unit
 
 # The statuses of a completed item (an archived item was completed first).
@@ -325,6 +325,23 @@ FIGURE_LIST: tuple[Figure, ...] = (
             "阶段性反馈），不含到期前的提醒。"
         ),
         _everything,
+    ),
+    Figure(
+        "urges_manual",
+        URGES,
+        _("人工催办"),
+        _("其中督办人员以系统通知、短信、电话、当面、书面等方式催办的次数（R-U2）。"),
+        lambda today: MANUAL,
+    ),
+    Figure(
+        "urges_automatic",
+        URGES,
+        _("自动催办"),
+        _(
+            "其中系统按规则自动催办的次数（R-U3：超期后每3个工作日一次、紧急事项首次反馈、"
+            "阶段性反馈催报），不含到期前的提醒。"
+        ),
+        lambda today: AUTOMATIC,
     ),
     Figure(
         "phase_reports_late",
