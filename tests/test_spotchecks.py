@@ -671,3 +671,47 @@ def test_page_draw_queries_do_not_grow_with_the_sample(
     with django_assert_max_num_queries(7):
         rectifications = client.get(reverse("spotcheck-rectifications"))
     assert rectifications.content.decode().count("data-rectification=") == problems
+
+
+def test_r_k1_rectification_reminded_once_on_the_ladder(
+    org: Org, drawn: SpotCheckDraw, traveller: Any
+) -> None:
+    """R-U3 for rectifications: 3 working days before, on the day, every 3 working days
+    overdue — to the rectifying unit's liaison and head, each step exactly once."""
+    from duban.items.sweep import run_sweep
+    from duban.spotchecks.models import RectificationReminder
+
+    rectification = open_rectification(org, drawn, dt.date(2026, 4, 24))  # a Friday
+    sent: dict[dt.date, list[str]] = {}
+    for day in [
+        dt.date(2026, 4, 20),  # too early
+        dt.date(2026, 4, 21),  # deadline-3
+        dt.date(2026, 4, 21),  # again the same day: nothing more
+        dt.date(2026, 4, 24),  # deadline-0
+        dt.date(2026, 4, 27),  # overdue-1
+        dt.date(2026, 4, 28),
+        dt.date(2026, 4, 30),  # overdue-4
+    ]:
+        at(traveller, day, 9)
+        when = dt.datetime(day.year, day.month, day.day, 9, tzinfo=SHANGHAI)
+        steps = [notice.step for notice in run_sweep(when).notices]
+        sent.setdefault(day, []).extend(steps)
+    assert sent == {
+        dt.date(2026, 4, 20): [],
+        dt.date(2026, 4, 21): ["rectification-deadline-3@2026-04-24"],
+        dt.date(2026, 4, 24): ["rectification-deadline-0@2026-04-24"],
+        dt.date(2026, 4, 27): ["rectification-overdue-1@2026-04-24"],
+        dt.date(2026, 4, 28): [],
+        dt.date(2026, 4, 30): ["rectification-overdue-4@2026-04-24"],
+    }
+    assert RectificationReminder.objects.filter(rectification=rectification).count() == 4
+    overdue = Notice.objects.filter(title__startswith="整改已超期").order_by("pk")
+    assert {notice.recipient for notice in overdue} == {org.lead_liaison, org.lead_head}
+    assert overdue.first().body.startswith(  # type: ignore[union-attr]
+        f"抽查发现问题的整改（台账编号{rectification.item.ledger_number}）期限为2026-04-24"
+    )
+    # Accepted: no more reminders.
+    actions.submit_rectification(org.lead_liaison, rectification, text="已整改。")
+    actions.decide_rectification(org.office_supervisor, rectification, accept=True)
+    at(traveller, dt.date(2026, 5, 8), 9)
+    assert run_sweep(dt.datetime(2026, 5, 8, 9, tzinfo=SHANGHAI)).sent == 0

@@ -133,6 +133,10 @@ def run_sweep(at: dt.datetime) -> SweepResult:
             notice = _claim_and_send(step, at)
             if notice is not None:
                 result.notices.append(notice)
+        # Spot checks' rectifications climb the same ladder (R-K1, R-U3).
+        from duban.spotchecks.reminders import sweep_rectifications
+
+        result.notices.extend(sweep_rectifications(at, today, calendar, limits))
     return result
 
 
@@ -186,38 +190,67 @@ def _deadline_key(item: Item, name: str) -> str:
     return f"{name}@{item.deadline.isoformat()}"
 
 
+@dataclass(frozen=True)
+class Rung:
+    """The latest step of R-U3's ladder due today for a deadline (see the module)."""
+
+    name: str  # deadline-3, deadline-0, overdue-<k> or leader-5
+    day: dt.date  # the working day the step belongs to
+    count: int  # working days overdue, or left before the deadline for deadline-3
+    latest_urge: int = 0  # overdue: the latest overdue-<k> due (k = 1, 4, 7, ...)
+
+
+def ladder_rung(
+    deadline: dt.date, today: dt.date, calendar: WorkCalendar, limits: LightThresholds
+) -> Rung | None:
+    """The one rule of the ladder, for items and rectifications alike."""
+    if deadline < today:
+        overdue = calendar.workdays_between(deadline, today).count
+        latest_urge = overdue - (overdue - 1) % OVERDUE_EVERY
+        name = LEADER_5 if latest_urge < LEADER_FROM <= overdue else f"overdue-{latest_urge}"
+        return Rung(name, today, overdue, latest_urge)
+    if deadline > limits.due_soon_until:
+        return None
+    last_day = calendar.subtract_workdays(deadline + dt.timedelta(days=1), 1).day
+    if today >= last_day:
+        return Rung(DEADLINE_0, last_day, 0)
+    day = calendar.subtract_workdays(deadline, REMINDER_WORKDAYS).day
+    return Rung(DEADLINE_3, day, calendar.workdays_between(today, deadline).count)
+
+
 def _deadline_step(
     item: Item, today: dt.date, calendar: WorkCalendar, limits: LightThresholds
 ) -> PlannedStep | None:
     deadline = item.deadline
+    rung = ladder_rung(deadline, today, calendar, limits)
+    if rung is None:
+        return None
     facts: dict[str, Any] = {
         "title": item.title,
         "number": item.ledger_number,
         "deadline": deadline.isoformat(),
         "unit": item.lead_unit.name,
+        "days": rung.count,
     }
-    if deadline < today:
-        overdue = calendar.workdays_between(deadline, today).count
-        facts["days"] = overdue
-        latest_urge = overdue - (overdue - 1) % OVERDUE_EVERY
-        if latest_urge < LEADER_FROM <= overdue:
-            return PlannedStep(
-                item,
-                _deadline_key(item, LEADER_5),
-                _leader(item),
-                _("分管单位督办事项已超期%(days)d个工作日：%(title)s") % facts,
-                _(
-                    "%(unit)s承办的督办事项（台账编号%(number)s，办结时限%(deadline)s）"
-                    "已超期%(days)d个工作日，请督促办理。"
-                )
-                % facts,
+    if rung.name == LEADER_5:
+        return PlannedStep(
+            item,
+            _deadline_key(item, LEADER_5),
+            _leader(item),
+            _("分管单位督办事项已超期%(days)d个工作日：%(title)s") % facts,
+            _(
+                "%(unit)s承办的督办事项（台账编号%(number)s，办结时限%(deadline)s）"
+                "已超期%(days)d个工作日，请督促办理。"
             )
+            % facts,
+        )
+    if rung.latest_urge:
         people = _contacts(item)
-        if latest_urge >= LEADER_FROM:
+        if rung.latest_urge >= LEADER_FROM:
             people += _leader(item)
         return PlannedStep(
             item,
-            _deadline_key(item, f"overdue-{latest_urge}"),
+            _deadline_key(item, rung.name),
             people,
             _("督办事项已超期%(days)d个工作日：%(title)s") % facts,
             _(
@@ -226,11 +259,7 @@ def _deadline_step(
             )
             % facts,
         )
-    if deadline > limits.due_soon_until:
-        return None
-    last_day = calendar.subtract_workdays(deadline + dt.timedelta(days=1), 1).day
-    if today >= last_day:
-        name, day = DEADLINE_0, last_day
+    if rung.name == DEADLINE_0:
         title = _("督办事项今天到期：%(title)s") % facts
         body = (
             _("台账编号%(number)s，办结时限为今天。请按时报送办结报告。")
@@ -238,17 +267,15 @@ def _deadline_step(
             else _("台账编号%(number)s，办结时限%(deadline)s，今天是到期前最后一个工作日。")
         ) % facts
     else:
-        name, day = DEADLINE_3, calendar.subtract_workdays(deadline, REMINDER_WORKDAYS).day
-        facts["days"] = calendar.workdays_between(today, deadline).count
         title = _("督办事项即将到期：%(title)s") % facts
         body = (
             _("台账编号%(number)s，办结时限%(deadline)s，还有%(days)d个工作日。请抓紧办理。")
             % facts
         )
     assigned_on = timezone.localdate(item.assigned_at) if item.assigned_at else today
-    if day < assigned_on:
+    if rung.day < assigned_on:
         return None  # the assignment notice, newer than the step, names the deadline
-    return PlannedStep(item, _deadline_key(item, name), _contacts(item), title, body)
+    return PlannedStep(item, _deadline_key(item, rung.name), _contacts(item), title, body)
 
 
 def _first_feedback_step(item: Item) -> PlannedStep:

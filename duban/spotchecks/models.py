@@ -153,6 +153,28 @@ class Rectification(models.Model):
         indexes = [models.Index(fields=["unit", "status"])]
 
 
+class RectificationReminder(models.Model):
+    """One step of the reminder ladder (R-U3) sent for a rectification: the unique
+    (rectification, step) is the claim that sends it exactly once
+    (`duban.spotchecks.reminders`)."""
+
+    rectification = models.ForeignKey(
+        Rectification, on_delete=models.PROTECT, related_name="reminders"
+    )
+    step = models.CharField(_("提醒步骤"), max_length=60)
+    sent_at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        verbose_name = _("整改提醒")
+        verbose_name_plural = _("整改提醒")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rectification", "step"], name="one_reminder_per_rectification_step"
+            )
+        ]
+
+
 class ReportOutcome(models.TextChoices):
     ACCEPTED = "accepted", _("审核通过")
     RETURNED = "returned", _("审核退回")
