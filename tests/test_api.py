@@ -271,6 +271,12 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
         "/api/v1/notices/{notice_id}/read",
         "/api/v1/items/{item_id}/attachments",
         "/api/v1/attachments/{attachment_id}",
+        # 分办 (R-A4)
+        "/api/v1/items/{item_id}/parts",
+        "/api/v1/items/{item_id}/parts/{part_id}/sign",
+        "/api/v1/items/{item_id}/parts/{part_id}/report",
+        "/api/v1/items/{item_id}/parts/{part_id}/urge",
+        "/api/v1/items/{item_id}/parts/{part_id}/redate",
     } == set(document["paths"])
     assert document["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http",

@@ -294,6 +294,24 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("documents-circulars", "documents-volumes"), Rule(OVERSIGHT, ("GET", "POST"))),
     (by_name("documents-volume", "documents-volume-index"), Rule(OVERSIGHT, params=MISSING_PK)),
     (by_name("documents-dossier"), Rule(OVERSIGHT, item_scoped=True)),
+    # 分办 (R-A4): tests/test_r_a4_parts.py settles who may do what; here, a hidden
+    # item's parts are not found and nothing answers 500.
+    (
+        by_name(
+            "api-v1:list_parts",
+            "api-v1:divide_item",
+            "api-v1:sign_part",
+            "api-v1:report_part",
+            "api-v1:urge_part",
+            "api-v1:redate_part",
+        ),
+        Rule(OVERSIGHT, item_scoped=True),
+    ),
+    (by_name("item-part-divide"), Rule(OVERSIGHT, ("POST",), item_scoped=True)),
+    (
+        by_name("item-part-action"),
+        Rule(OVERSIGHT, ("POST",), item_scoped=True, variants=("sign_part",)),
+    ),
     # The three administrators (三员分立).
     (by_name("account-locks"), Rule(SECURITY_ADMIN, ("GET", "POST"), ok=(200, 302))),
     (by_name("two-factor-devices"), Rule(SECURITY_ADMIN)),

@@ -429,8 +429,9 @@ def test_the_sweep_selects_its_candidates_in_a_fixed_number_of_queries(
 
 
 # calendar years + days (a window wide enough for these deadlines), candidates, steps
-# already sent, and the open rectifications (duban.spotchecks.reminders)
-SELECTION_QUERIES = 5
+# already sent, the open work parts (R-A4) and the open rectifications
+# (duban.spotchecks.reminders)
+SELECTION_QUERIES = 6
 # visibility of each recipient (3, then again in the outbox), claim savepoint + insert,
 # notify, audit chain
 PER_NOTICE_QUERIES = 19

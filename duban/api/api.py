@@ -27,6 +27,7 @@ from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
 from .parsing import StrictJSONParser
+from .parts import router as parts_router
 from .recusal import router as recusal_router
 from .rendering import ChineseJSONRenderer
 from .schemas import (
@@ -69,6 +70,7 @@ api.add_router("/items", extensions_router)
 api.add_router("/items", urging_router)
 api.add_router("/", attachments_router)
 api.add_router("/items", recusal_router)
+api.add_router("/items", parts_router)
 
 
 def current_user(request: HttpRequest) -> Any:

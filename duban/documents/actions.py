@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from duban import clock
 from duban.audit.models import record
 from duban.items import policy
-from duban.items.actions.closing import expire_pending_request
+from duban.items.actions.closing import close_with_item
 from duban.items.errors import InvalidInput, PermissionRefused
 from duban.items.models import Item
 from duban.items.states import MOVES, Status, apply_move
@@ -234,7 +234,7 @@ def file_volume(actor: Any, year: int, *, items: Sequence[Item] | None = None) -
     for position, item in enumerate(chosen, start=1):
         policy.check(actor, item, "archive")
         apply_move(item, "archive")
-        expire_pending_request(actor, item, _("事项已归档"))
+        close_with_item(actor, item, _("事项已归档"))
         entries.append(VolumeEntry(volume=volume, item=item, position=position))
         record(
             actor,

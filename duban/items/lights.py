@@ -269,3 +269,20 @@ def light_fields(item: Item, today: dt.date | None = None) -> dict[str, Any]:
         "light_label": str(light.label),
         "light_meaning": str(light.meaning),
     }
+
+
+def annotate_part_lights(queryset: Any, today: dt.date | None = None) -> Any:
+    """Add `light` to each work part (R-A4) by its own date, as an item's (R-U4): grey
+    once reported or closed, red overdue, yellow within 3 working days, else green."""
+    from .models import OPEN_PART_STATUSES
+
+    today = today or clock.today()
+    open_rows = Q(status__in=OPEN_PART_STATUSES)
+    return queryset.annotate(
+        light=Case(
+            *deadline_lights(open_rows, today, due_soon_until(today)),
+            When(~open_rows, then=Value(GREY)),
+            default=Value(GREEN),
+            output_field=CharField(),
+        )
+    )

@@ -306,6 +306,15 @@ class Feedback(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
+    part = models.ForeignKey(
+        "WorkPart",
+        verbose_name=_("所报分工"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        help_text=_("配合单位就分办给本单位的分工报送时，所报的分工（R-A4）"),
+    )
     contributions = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="included_in"
     )
@@ -405,6 +414,16 @@ class Urge(models.Model):
         help_text=_("为空表示系统自动提醒"),
     )
     step = models.CharField(_("自动提醒步骤"), max_length=40, blank=True)
+    # An urge of the lead unit to a cooperating unit about its part (R-A4), counted
+    # apart from the office's urges of the lead unit.
+    part = models.ForeignKey(
+        "WorkPart",
+        verbose_name=_("分工"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="urges",
+    )
     created_at = models.DateTimeField(_("催办时间"))
 
     class Meta:
@@ -575,3 +594,67 @@ class Recusal(models.Model):
             models.UniqueConstraint(fields=["item", "person"], name="one_recusal_per_person"),
             models.UniqueConstraint(fields=["item", "unit"], name="one_recusal_per_unit"),
         ]
+
+
+# ----------------------------------------------------------------------------- work parts (R-A4)
+
+
+class PartStatus(models.TextChoices):
+    ASSIGNED = "assigned", _("待签收")
+    SIGNED = "signed", _("办理中")
+    REPORTED = "reported", _("已报送")
+    CLOSED = "closed", _("已关闭")  # its item closed before the part was reported
+
+
+OPEN_PART_STATUSES = (PartStatus.ASSIGNED, PartStatus.SIGNED)
+
+
+class WorkPart(models.Model):
+    """分办 (R-A4): the lead unit's division of an item's work — one cooperating unit's
+    part, with its own date, no later than the item's deadline. Changed only by
+    `duban.items.actions.parts`."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="parts")
+    unit = models.ForeignKey(
+        "organisation.Unit",
+        verbose_name=_("配合单位"),
+        on_delete=models.PROTECT,
+        related_name="work_parts",
+    )
+    task = models.TextField(_("分工内容"))
+    deadline = models.DateField(_("完成时限"), db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=PartStatus.choices, default=PartStatus.ASSIGNED
+    )
+    needs_redate = models.BooleanField(
+        _("需重新确定时限"),
+        default=False,
+        help_text=_("事项办结时限提前后，本分工的时限晚于事项时限，待承办单位重新确定"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("分办时间"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        verbose_name = _("分工")
+        verbose_name_plural = _("分工")
+        indexes = [models.Index(fields=["unit", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.item.ledger_number} {self.unit} {self.deadline}"

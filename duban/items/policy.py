@@ -183,3 +183,73 @@ def allowed_actions(user: Any, item: Any, *, pending_report: bool | None = None)
             continue
         allowed.append(action)
     return allowed
+
+
+# ----------------------------------------------------------------------------- work parts (R-A4)
+
+
+def is_part_contact(user: Any, part: Any) -> bool:
+    """The liaison or head of the cooperating unit the part is assigned to."""
+    unit = part.unit
+    return user.pk is not None and user.pk in (unit.liaison_id, unit.head_id)
+
+
+# Who takes each step of a part, and in which states of its item. The lead unit divides,
+# re-dates and urges; the cooperating unit signs for and reports on its own part; the
+# office only reads (R-A4, R-F1).
+PART_ACTORS: dict[str, tuple[str, str]] = {
+    "divide": ("lead", "只有承办单位的联络员或第一责任人可以分办。"),
+    "redate_part": ("lead", "只有承办单位的联络员或第一责任人可以调整分工时限。"),
+    "urge_part": ("lead", "只有承办单位的联络员或第一责任人可以催办配合单位。"),
+    "sign_part": ("part", "只有该分工所属配合单位的联络员或第一责任人可以签收。"),
+    "report_part": ("part", "只有该分工所属配合单位的联络员或第一责任人可以报送。"),
+}
+PART_STATES = MOVES["report_contribution"].sources  # the lead unit is working on it
+
+
+def check_part(
+    user: Any, item: Any, action: str, part: Any = None, *, known_visible: bool = False
+) -> None:
+    """Refuse unless `user` may take the part `action` on `item` (and `part`) now.
+    `known_visible`: the caller found the item through the visibility rule already."""
+    from .errors import StateRefused
+    from .models import OPEN_PART_STATUSES, PartStatus
+    from .visibility import is_visible_to
+
+    if not is_active_person(user) or not (known_visible or is_visible_to(user, item)):
+        raise PermissionRefused(_(NOT_VISIBLE))
+    who, message = PART_ACTORS[action]
+    allowed = is_lead_contact(user, item) if who == "lead" else is_part_contact(user, part)
+    if not allowed:
+        raise PermissionRefused(_(message))
+    if part is not None and part.status not in OPEN_PART_STATUSES:
+        raise StateRefused(
+            _("该分工%(status)s，不能再办理。") % {"status": part.get_status_display()}
+        )
+    if action == "sign_part" and part.status != PartStatus.ASSIGNED:
+        raise StateRefused(_("该分工已签收。"))
+    if action == "report_part" and part.status != PartStatus.SIGNED:
+        raise StateRefused(_("请先签收该分工，再报送办理情况。"))
+    if item.status not in PART_STATES:
+        raise StateRefused(
+            _("事项当前状态为“%(status)s”，不能办理分工。") % {"status": item.get_status_display()}
+        )
+
+
+ITEM_PART_ACTIONS = ("divide",)
+
+
+def allowed_part_actions(user: Any, item: Any, part: Any = None) -> list[str]:
+    """The part actions to offer on a visible item: `divide` on the item, the others on
+    one part (no query: the item was found through the visibility rule)."""
+    names = ITEM_PART_ACTIONS if part is None else tuple(set(PART_ACTORS) - set(ITEM_PART_ACTIONS))
+    allowed = []
+    for action in PART_ACTORS:
+        if action not in names:
+            continue
+        try:
+            check_part(user, item, action, part, known_visible=True)
+        except ActionError:
+            continue
+        allowed.append(action)
+    return allowed

@@ -62,7 +62,7 @@ from duban.workcalendar.calendar import WorkCalendar
 
 from .lights import URGEABLE_STATUSES as SWEPT_STATUSES
 from .lights import LightThresholds, annotate_lights, light_thresholds, start_of
-from .models import Item, Urge, UrgeChannel
+from .models import OPEN_PART_STATUSES, Item, Urge, UrgeChannel, WorkPart
 from .visibility import is_visible_to
 
 DEADLINE_3 = "deadline-3"
@@ -107,6 +107,7 @@ class PlannedStep:
     recipients: tuple[Any, ...]
     title: str
     body: str
+    part: WorkPart | None = None  # a cooperating unit's part (R-A4), urged on its own ladder
 
 
 def run_sweep(at: dt.datetime) -> SweepResult:
@@ -171,7 +172,63 @@ def due_steps(today: dt.date, calendar: WorkCalendar, limits: LightThresholds) -
             planned.append(_first_feedback_step(item))
         if getattr(item, "missed_phase_report", False):
             planned.append(_phase_step(item, limits))
+    planned.extend(_part_steps(today, calendar, limits))
     return [step for step in planned if step.recipients]
+
+
+def _part_steps(
+    today: dt.date, calendar: WorkCalendar, limits: LightThresholds
+) -> list[PlannedStep]:
+    """R-A4 with R-U3: each open part of an item being worked on climbs the ladder on its
+    own date, to its cooperating unit's liaison and head; once it is overdue the lead
+    unit's liaison is copied. No leader step: the lead unit chases its partners."""
+    parts = (
+        WorkPart.objects.filter(
+            status__in=OPEN_PART_STATUSES,
+            item__status__in=SWEPT_STATUSES,
+            deadline__lte=limits.due_soon_until,
+        )
+        .select_related("item__lead_unit__liaison", "unit__liaison", "unit__head")
+        .order_by("deadline", "pk")
+    )
+    planned = []
+    for part in parts:
+        rung = ladder_rung(part.deadline, today, calendar, limits)
+        if rung is None or rung.name == LEADER_5:
+            continue
+        if rung.day < timezone.localdate(part.created_at):
+            continue  # the division itself, newer than the step, named the date
+        item = part.item
+        facts = {
+            "title": item.title,
+            "number": item.ledger_number,
+            "deadline": part.deadline.isoformat(),
+            "unit": part.unit.name,
+            "days": rung.count,
+        }
+        people = tuple(person for person in (part.unit.liaison, part.unit.head) if person)
+        if rung.latest_urge:
+            people += (item.lead_unit.liaison,) if item.lead_unit.liaison else ()
+            title = _("分工已超期%(days)d个工作日：%(title)s") % facts
+            body = (
+                _(
+                    "%(unit)s承担的分工（台账编号%(number)s）完成时限为%(deadline)s，"
+                    "已超期%(days)d个工作日。请立即办理并向承办单位报送。"
+                )
+                % facts
+            )
+        else:
+            title = _("分工即将到期：%(title)s") % facts
+            body = (
+                _(
+                    "%(unit)s承担的分工（台账编号%(number)s）完成时限为%(deadline)s。"
+                    "请按时向承办单位报送办理情况。"
+                )
+                % facts
+            )
+        key = f"part{part.pk}-{rung.name}@{part.deadline.isoformat()}"
+        planned.append(PlannedStep(item, key, people, title, body, part))
+    return planned
 
 
 def _contacts(item: Item) -> tuple[Any, ...]:
@@ -336,7 +393,8 @@ def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
             with transaction.atomic():
                 Urge.objects.create(
                     item=item,
-                    unit=item.lead_unit,
+                    unit=step.part.unit if step.part else item.lead_unit,
+                    part=step.part,
                     recipient=recipients[0],
                     channel=UrgeChannel.SYSTEM,
                     note=step.body,
@@ -353,7 +411,7 @@ def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
             _("系统自动提醒（%(step)s），发送给%(names)s")
             % {"step": step.key, "names": "、".join(names)},
             item=item,
-            unit=item.lead_unit,
+            unit=step.part.unit if step.part else item.lead_unit,
             data={"step": step.key, "recipients": [person.pk for person in recipients]},
         )
     return SweepNotice(item.pk, item.ledger_number, step.key, names)

@@ -24,8 +24,14 @@ def item_urges(item: Item) -> QuerySet[Urge]:
 
 def counted_urges() -> QuerySet[Urge]:
     """Urges counted against the unit urged: every manual urge and every automatic one
-    but the reminders before the deadline."""
-    return Urge.objects.exclude(step__startswith=PRE_DEADLINE_STEPS)
+    but the reminders before the deadline. Urges about a cooperating unit's part (R-A4:
+    by the lead unit, or the part's own reminders) are counted apart (`part_urges`)."""
+    return Urge.objects.filter(part__isnull=True).exclude(step__startswith=PRE_DEADLINE_STEPS)
+
+
+def part_urges() -> QuerySet[Urge]:
+    """Urges of cooperating units about their parts (R-A4), apart from the office's."""
+    return Urge.objects.filter(part__isnull=False).exclude(step__contains="-deadline-")
 
 
 # A manual urge has no sweep step; an automatic one is a step of the ladder (R-U2).

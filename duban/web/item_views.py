@@ -32,7 +32,7 @@ from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
 from duban.organisation.models import User
 
-from . import extension_views, recusal_views, supervision_views
+from . import extension_views, part_views, recusal_views, supervision_views
 from .extension_forms import (
     AdjustForm,
     ExtensionDecisionForm,
@@ -418,6 +418,7 @@ def item_page(
     posted: ActionForm | None = None,
     error_message: str = "",
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     user = current_user(request)
     today = clock.today()
@@ -487,6 +488,8 @@ def item_page(
         **extension_views.item_page_context(item, today, offered),
         **supervision_views.item_page_context(item),
         **recusal_views.item_page_context(item, user),
+        **part_views.item_page_context(item, user),
+        **(extra or {}),
     }
     return render(request, "web/item_detail.html", context, status=status)
 

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from duban.accounts.forms import LoginForm
 
-from . import item_views, recusal_views, supervision_views, views
+from . import item_views, part_views, recusal_views, supervision_views, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -27,6 +27,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("items/new/", item_views.item_new, name="item-new"),
     path("items/<int:pk>/", item_views.item_detail, name="item-detail"),
     path("items/<int:pk>/recusal/", recusal_views.declare, name="item-recusal"),
+    path("items/<int:pk>/parts/", part_views.divide, name="item-part-divide"),
+    path(
+        "items/<int:pk>/parts/<int:part_pk>/<slug:action>/",
+        part_views.part_action,
+        name="item-part-action",
+    ),
     path("items/<int:pk>/<slug:action>/", item_views.item_action, name="item-action"),
     # The office's attention list (R-U1, R-F3) and its one-click urge (R-U2).
     path("supervision/attention/", supervision_views.attention, name="attention"),

@@ -7,7 +7,8 @@ everything runs inside `transaction.atomic`, changes nothing.
 
 Modules: `core` (establishment, assignment, handling, feedback, review), `extensions`
 (R-E1–E4), `adjustments` (termination and adjustment, R-T1), `recusal` (R-C4),
-`urging` (manual urges, R-U2).
+`urging` (manual urges, R-U2), `parts` (分办, R-A4), `recompute` (R-D6), `closing`
+(what follows from closing an item or moving its deadline).
 """
 
 from .adjustments import adjust_item, terminate_item
@@ -33,6 +34,7 @@ from .core import (
     submit_feedback,
 )
 from .extensions import decide_extension, request_extension
+from .parts import divide_item, redate_part, report_part, sign_part, urge_part
 from .recusal import declare_recusal, may_declare_recusal, recused_units
 from .urging import urge_item, urge_recipients
 
@@ -49,6 +51,7 @@ __all__ = [
     "decide_extension",
     "declare_recusal",
     "decline_report",
+    "divide_item",
     "draft_completion_report",
     "establish_item",
     "mark_notice_read",
@@ -56,13 +59,17 @@ __all__ = [
     "reassign_item",
     "record_plan",
     "recused_units",
+    "redate_part",
     "report_contribution",
+    "report_part",
     "request_extension",
     "return_item",
     "review_report",
     "sign_for_item",
+    "sign_part",
     "submit_feedback",
     "terminate_item",
     "urge_item",
+    "urge_part",
     "urge_recipients",
 ]

@@ -24,7 +24,7 @@ from .. import plausible, policy
 from ..errors import InvalidInput
 from ..models import Adjustment, AdjustmentKind, DecisionKind, Item, ItemChange
 from ..states import apply_move
-from .closing import expire_pending_request
+from .closing import close_with_item, flag_parts_past_deadline
 from .core import _item_text, _locked, _notify, _required_text
 
 MEETING_NAME_LIMIT = 200
@@ -153,7 +153,7 @@ def terminate_item(
     adjustment = _adjustment(actor, item, AdjustmentKind.TERMINATE, decision)
     apply_move(item, "terminate")
     item.terminated_at = adjustment.created_at
-    expire_pending_request(actor, item, _("事项已终止"))
+    close_with_item(actor, item, _("事项已终止"))
     item.save(update_fields=["status", "terminated_at", "updated_at"])
     summary = _("%(authority)s，终止办理。原因：%(reason)s") % {
         "authority": decision.authority(),
@@ -249,6 +249,8 @@ def adjust_item(
         item.deadline_provisional = False  # a decided date is counted by no calendar
         update_fields.append("deadline_provisional")
     item.save(update_fields=update_fields)
+    if "deadline" in changed:
+        flag_parts_past_deadline(item)
 
     parts = []
     if "deadline" in changed:

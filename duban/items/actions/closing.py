@@ -1,5 +1,10 @@
-"""What closes with an item (completed, terminated, archived): its waiting extension
-request (R-E1). One function, called by every action that closes an item."""
+"""What follows from a change of an item, in the changing action's transaction:
+
+- it closes (completed, terminated, archived): its waiting extension request expires
+  (R-E1) and its open work parts close (R-A4) — `close_with_item`, called by every
+  action that closes an item;
+- its deadline moves: open parts dated after it are flagged for the lead unit to
+  re-date (R-A4) — `flag_parts_past_deadline`, called by every action that sets one."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from django.utils.translation import gettext as _
 from duban import clock
 from duban.audit.models import record
 
-from ..models import ExtensionRequest, ExtensionStatus, Item
+from ..models import OPEN_PART_STATUSES, ExtensionRequest, ExtensionStatus, Item, PartStatus
 
 
 def expire_pending_request(actor: Any, item: Item, reason: str) -> ExtensionRequest | None:
@@ -36,3 +41,24 @@ def expire_pending_request(actor: Any, item: Item, reason: str) -> ExtensionRequ
         data={"request": request.pk, "reason": reason},
     )
     return request
+
+
+def close_open_parts(item: Item) -> int:
+    """The item closed: its parts not yet reported close with it and take no more
+    reports (a frozen part)."""
+    return item.parts.filter(status__in=OPEN_PART_STATUSES).update(
+        status=PartStatus.CLOSED, closed_at=clock.now()
+    )
+
+
+def close_with_item(actor: Any, item: Item, reason: str) -> None:
+    expire_pending_request(actor, item, reason)
+    close_open_parts(item)
+
+
+def flag_parts_past_deadline(item: Item) -> int:
+    """Open parts dated after the item's (new) deadline wait for the lead unit to
+    re-date them; returns how many were flagged."""
+    return item.parts.filter(status__in=OPEN_PART_STATUSES, deadline__gt=item.deadline).update(
+        needs_redate=True
+    )

@@ -40,7 +40,7 @@ from ..models import (
     WorkPlan,
 )
 from ..states import Status, apply_move
-from .closing import expire_pending_request
+from .closing import close_with_item, flag_parts_past_deadline
 
 TEXT_LIMIT = plausible.TEXT_LIMIT
 TITLE_LIMIT = 200
@@ -483,6 +483,8 @@ def change_item(
         item.deadline_provisional = False
         update_fields.append("deadline_provisional")
     item.save(update_fields=update_fields)
+    if "deadline" in changed:
+        flag_parts_past_deadline(item)
     labels = {
         "title": _("事项名称"),
         "content": _("工作内容"),
@@ -747,7 +749,7 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
     apply_move(item, action)
     if accept:
         item.completed_at = now
-        expire_pending_request(actor, item, _("事项已办结"))
+        close_with_item(actor, item, _("事项已办结"))
     item.save(update_fields=["status", "completed_at", "updated_at"])
     lead = item.lead_unit
     if accept:

@@ -31,6 +31,7 @@ from duban.workcalendar import calendar
 from ..deadlines import MEETING_WORKDAYS
 from ..models import DeadlineRule, Item, ItemChange
 from ..states import ACTIVE_STATUSES
+from .closing import flag_parts_past_deadline
 from .core import _notify
 
 REASON = "国务院节假日安排公布后重算"
@@ -90,6 +91,7 @@ def recompute_working_day_deadlines(year: int, actor: Any = None) -> Recomputed:
         item.deadline = counted.day
         item.deadline_provisional = counted.provisional
         item.save(update_fields=["deadline", "deadline_provisional", "updated_at"])
+        flag_parts_past_deadline(item)
         summary = _("%(year)d年日历公布，按工作日重算办结时限：%(old)s→%(new)s") % {
             "year": year,
             "old": old.isoformat(),
