@@ -344,7 +344,7 @@ def page_queries(client: Any, url: str) -> int:
     ("url", "budget"),
     [
         ("/reports/dashboard/", 12),
-        ("/reports/assessment/", 13),
+        ("/reports/assessment/", 14),
         ("/reports/meetings/", 6),
         ("/reports/leaders/", 8),
         ("/reports/period/?start=2026-01-01&end=2026-12-31", 11),

@@ -236,6 +236,8 @@ LEAD_UNIT_FIGURES = {
     "on_time_original": 5,
     "overdue": 3,
     "cooperated": 0,
+    "parts_on_time": 0,
+    "parts_late": 0,
     "contributions": 0,
     "extensions_requested": 1,
     "extensions_approved": 1,
@@ -255,6 +257,8 @@ LEAD_UNIT_ROWS = {
     "on_time_original": ["A", "C2", "G", "H", "I"],
     "overdue": ["C", "D", "I"],
     "cooperated": [],
+    "parts_on_time": [],
+    "parts_late": [],
     "contributions": [],
     "extensions_requested": ["B"],
     "extensions_approved": ["B"],
@@ -558,7 +562,7 @@ def page_queries(client: Any, url: str) -> int:
 @pytest.mark.parametrize(
     ("path", "budget"),
     [
-        ("/reports/assessment/", 13),
+        ("/reports/assessment/", 14),  # the session, units, and one per family (8)
         ("/reports/assessment/2026/{unit}/led/", 11),
         ("/reports/assessment/2026/{unit}/urges_received/", 7),
         ("/reports/assessment/2026/{unit}/returns/", 7),

@@ -383,3 +383,53 @@ def test_r_a4_the_item_page_queries_do_not_grow_with_parts(org: Org, item: Item)
             assert client.get(reverse("item-detail", args=[item.pk])).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts  # 2 parts and 4 parts: the same queries
+
+
+def test_r_a4_parts_count_in_the_cooperation_figures_never_in_the_completion_rate(
+    org: Org, item: Item, september: Any
+) -> None:
+    from duban.reports import figures
+
+    on_time = divide(org, item, day=dt.date(2026, 9, 10))
+    late = divide(org, item, unit=org.other_unit, day=dt.date(2026, 9, 10))
+    early = divide(org, item, unit=org.other_unit, day=dt.date(2026, 9, 25))
+    actions.sign_part(org.cooperating_liaison, on_time)
+    september.move_to(dt.datetime(2026, 9, 9, 10, 0, tzinfo=SHANGHAI))
+    actions.report_part(org.cooperating_liaison, on_time, "按期报送。")
+    # The other unit never reports; from the day after its date it is late.
+    september.move_to(dt.datetime(2026, 9, 11, 10, 0, tzinfo=SHANGHAI))
+
+    def counts(unit: Any) -> dict[str, int]:
+        table = figures.compute_assessment(
+            org.office_supervisor, item.year, figures.assessment_units(org.office_supervisor)
+        )
+        return next(row.counts for row in table.rows if row.unit == unit)
+
+    coop, other, lead = counts(org.cooperating_unit), counts(org.other_unit), counts(item.lead_unit)
+    assert (coop["parts_on_time"], coop["parts_late"]) == (1, 0)
+    assert (other["parts_on_time"], other["parts_late"]) == (0, 1)
+    # The completion rate is the lead unit's own: parts neither lead nor complete an item.
+    assert (coop["led"], other["led"], lead["led"]) == (0, 0, 1)
+    assert (lead["parts_on_time"], lead["parts_late"]) == (0, 0)
+    # Each number opens on exactly its parts.
+    rows = figures.figure_rows(
+        org.office_supervisor, item.year, org.other_unit.pk, "parts_late", dt.date(2026, 9, 11)
+    )
+    assert list(rows) == [late]
+    # Closed with the item before its date, an unreported part is not late; one closed
+    # after its date stays late.
+    actions.terminate_item(
+        org.office_supervisor,
+        item,
+        decision_kind="leader",
+        leader=org.leader_in_charge,
+        basis="王校长批示",
+        reason="上级政策调整",
+    )
+    september.move_to(dt.datetime(2026, 9, 28, 10, 0, tzinfo=SHANGHAI))
+    early.refresh_from_db()
+    assert early.status == PartStatus.CLOSED
+    assert counts(org.other_unit)["parts_late"] == 1  # still only the first part
+    assert list(
+        figures.figure_rows(org.office_supervisor, item.year, org.other_unit.pk, "parts_late")
+    ) == [late]

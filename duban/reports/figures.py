@@ -50,11 +50,14 @@ from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items.lights import start_of
 from duban.items.models import (
+    OPEN_PART_STATUSES,
     ExtensionRequest,
     ExtensionStatus,
     Feedback,
     FeedbackKind,
     Item,
+    PartStatus,
+    WorkPart,
 )
 from duban.items.states import Status
 from duban.items.urges import AUTOMATIC, MANUAL, counted_urges
@@ -81,6 +84,7 @@ CONTRIBUTIONS = "contributions"
 EXTENSIONS = "extensions"
 RETURNS = "returns"
 URGES = "urges"
+PARTS = "parts"
 SPOT_CHECKS = "spot_checks"
 
 
@@ -135,6 +139,16 @@ def _urges(user: Any, year: int) -> QuerySet[Any]:
     return counted_urges().filter(item__in=visible_item_ids(user), **year_span(year))
 
 
+def _parts(user: Any, year: int) -> QuerySet[Any]:
+    """The parts (分办, R-A4) of the year's visible items, each counted for the
+    cooperating unit it was given to, with the local day it was reported."""
+    tz = timezone.get_current_timezone()
+    return WorkPart.objects.filter(item__in=_year_items(user, year).values("pk")).alias(
+        reported_on=TruncDate("reported_at", tzinfo=tz),
+        closed_on=TruncDate("closed_at", tzinfo=tz),
+    )
+
+
 def spot_check_model() -> Any:
     """duban.spotchecks's SpotCheck, or None while that app is not installed (the
     figure then shows 0 with a note)."""
@@ -179,6 +193,7 @@ FAMILIES: dict[str, Family] = {
         Family(EXTENSIONS, "unit", _extensions, lists_items=False),
         Family(RETURNS, "unit", _returns, lists_items=False),
         Family(URGES, "unit", _urges, lists_items=False),
+        Family(PARTS, "unit", _parts, lists_items=False),
         Family(
             SPOT_CHECKS,
             "item__lead_unit",
@@ -220,6 +235,20 @@ def _on_time(today: dt.date) -> Q:
 
 def _on_time_original(today: dt.date) -> Q:
     return Q(status__in=COMPLETED_STATUSES, reported_on__lte=F("original_deadline"))
+
+
+def _part_on_time(today: dt.date) -> Q:
+    return Q(status=PartStatus.REPORTED, reported_on__lte=F("deadline"))
+
+
+def _part_late(today: dt.date) -> Q:
+    # Reported after its date; still open after its date; or closed with its item,
+    # unreported, after its date had passed.
+    return (
+        Q(status=PartStatus.REPORTED, reported_on__gt=F("deadline"))
+        | Q(status__in=OPEN_PART_STATUSES, deadline__lt=today)
+        | Q(status=PartStatus.CLOSED, closed_on__gt=F("deadline"))
+    )
 
 
 def overdue_condition(today: dt.date) -> Q:
@@ -280,6 +309,26 @@ FIGURE_LIST: tuple[Figure, ...] = (
         _("配合事项"),
         _("本年度立项、本单位为配合单位的事项数。单列统计，不计入本单位办结率。"),
         _everything,
+    ),
+    Figure(
+        "parts_on_time",
+        PARTS,
+        _("分工按期报送"),
+        _(
+            "本年度事项中承办单位分办给本单位的分工（R-A4），在分工时限内报送配合情况的个数。"
+            "单列统计，不计入本单位办结率。"
+        ),
+        _part_on_time,
+    ),
+    Figure(
+        "parts_late",
+        PARTS,
+        _("分工逾期"),
+        _(
+            "分办给本单位的分工中，晚于分工时限报送，或分工时限已过仍未报送（含事项办结时仍未报送）"
+            "的个数（时限次日起算）。"
+        ),
+        _part_late,
     ),
     Figure(
         "contributions",
@@ -377,7 +426,7 @@ def definitions() -> dict[str, str]:
 # The table's column groups: a unit's own items (the completion rate's), then the rest.
 GROUPS: tuple[tuple[Promise, tuple[str, ...]], ...] = (
     (_("牵头事项（计入办结率）"), (LED,)),
-    (_("配合事项（单列）"), (COOPERATION, CONTRIBUTIONS)),
+    (_("配合事项（单列）"), (COOPERATION, PARTS, CONTRIBUTIONS)),
     (_("延期"), (EXTENSIONS,)),
     (_("退回"), (RETURNS,)),
     (_("催办"), (URGES,)),
