@@ -44,6 +44,10 @@ HEADERS = [
     "年度",
     "来源类别",
     "具体来源",
+    "决定立项的校领导",
+    "领导决定日期",
+    "密级类别",
+    "紧急",
     "事项名称",
     "工作内容",
     "督办依据",
@@ -57,9 +61,11 @@ HEADERS = [
     "预警",
     "催办次数",
     "延期情况",
+    "报结日期",
     "办结日期",
     "超期工作日（按当前时限）",
     "超期工作日（按原定时限）",
+    "退回或终止情况",
 ]
 
 
@@ -143,10 +149,10 @@ def test_export_is_a_print_ready_workbook(client: Client, org: Org, extended_ite
     # The header stays in view and is printed on every page.
     assert sheet.freeze_panes == "A4"
     assert sheet.print_title_rows == "$3:$3"
-    assert sheet.auto_filter.ref == "A3:T4"
+    assert sheet.auto_filter.ref == "A3:Z4"
     assert sheet.column_dimensions["A"].width == 19
-    assert sheet.column_dimensions["E"].width == 24
-    assert sheet.column_dimensions["F"].width == 36
+    assert sheet.column_dimensions["I"].width == 24
+    assert sheet.column_dimensions["J"].width == 36
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.page_setup.paperSize == 9  # A4
     assert sheet.page_setup.fitToWidth == 1
@@ -167,6 +173,10 @@ def test_export_row_shows_sources_dates_urges_extension_and_lateness(
         "年度": 2026,
         "来源类别": "会议决定事项",
         "具体来源": "校长办公会",
+        "决定立项的校领导": None,
+        "领导决定日期": None,
+        "密级类别": "普通",
+        "紧急": "否",
         "事项名称": "修订本科生培养方案",
         "工作内容": "按校长办公会决定，完成2027版本科生培养方案修订。",
         "督办依据": "校长办公会纪要〔2026〕第12期",
@@ -179,12 +189,14 @@ def test_export_row_shows_sources_dates_urges_extension_and_lateness(
         "状态": "办理中",
         "预警": "红灯",
         "催办次数": 1,
-        "延期情况": "已批准：2026-10-16延至2026-11-30（2026-10-09批准）",
+        "延期情况": "已批准：2026-10-16延至2026-11-30（2026-10-09申请，2026-10-09批准）",
+        "报结日期": None,
         "办结日期": None,
         # R-E4: 12-01..12-03 against the approved deadline; 10-17..12-03 against the
         # original one (10 working days in October, 21 in November, 3 in December).
         "超期工作日（按当前时限）": 3,
         "超期工作日（按原定时限）": 34,
+        "退回或终止情况": None,
     }
     date_cell = sheet.cell(row=4, column=HEADERS.index("当前办结时限") + 1)
     assert date_cell.number_format == "yyyy-mm-dd"

@@ -221,7 +221,8 @@ def test_current_deadline_wins_over_the_original_one() -> None:
     mapping = detect_mapping(("事项名称", "原定办结时限", "当前办结时限", "承办单位"), 3)
     assert mapping is not None
     assert mapping.columns["deadline"] == 2
-    assert mapping.unrecognised == ["原定办结时限"]
+    assert mapping.columns["original_deadline"] == 1
+    assert mapping.unrecognised == []
 
 
 # ----------------------------------------------------------------------------- import
@@ -273,7 +274,7 @@ def test_a_good_ledger_imports_every_row_through_the_actions(org: Org) -> None:
     assert note.actor == org.office_supervisor
     assert note.summary == (
         "据台账《2026台账.xlsx》第3行导入；签收、办结报告及确认、审核办结系按原台账补录，"
-        "非承办单位在系统中办理"
+        "非在系统中办理"
     )
 
     annual = Item.objects.get(ledger_number="督要〔2026〕第0001号")
@@ -405,8 +406,8 @@ BAD_ROWS: list[list[Any]] = [
     row(3, "修订制度", 完成时限="2026-13-45"),
     # Row 6: no title, and an unknown cooperating unit.
     row(4, "", 协办单位="后勤处"),
-    # Row 7: an instruction without its leader, and a state that cannot be imported.
-    row(5, "批示事项", 来源="其他交办事项", 具体来源="校领导批示", 状态="已终止"),
+    # Row 7: an instruction without its leader, and a state that is not one.
+    row(5, "批示事项", 来源="其他交办事项", 具体来源="校领导批示", 状态="已暂停"),
     # Row 8: refused by the establish action itself (the title is too long).
     row(6, "长" * 201),
 ]
@@ -415,7 +416,7 @@ BAD_REPORT = [
     "第5行：办结时限“2026-13-45”不是有效日期（例如 2026-10-16 或 2026年10月16日）",
     "第6行：缺少事项名称",
     "第6行：配合单位“后勤处”不存在",
-    "第7行：状态“已终止”不能导入（可导入：已立项、已交办、办理中、已报结、已办结）",
+    "第7行：状态“已暂停”无法识别（可导入：已立项、已交办、已退回、办理中、已报结、已办结、已终止、已归档）",
     "第7行：其他交办事项须填写决定立项的校领导",
     "第8行：事项名称过长（最多200字）。",
 ]

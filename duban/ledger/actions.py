@@ -46,7 +46,7 @@ from duban import clock
 from duban.audit.models import record
 from duban.items import actions as item_actions
 from duban.items.errors import ActionError, InvalidInput, PermissionRefused
-from duban.items.models import Item, Notice, SourceKind
+from duban.items.models import DecisionKind, ExtensionStatus, Item, Notice, SourceKind
 from duban.items.states import Status
 from duban.notify.outbox import inbox_only
 from duban.organisation.models import Role
@@ -150,6 +150,7 @@ def import_ledger(
     source = _("《%(file)s》") % {"file": filename}
     try:
         with transaction.atomic():
+            archived: list[tuple[dict[str, Any], Item]] = []
             for row in read.rows:
                 try:
                     with transaction.atomic():
@@ -166,6 +167,15 @@ def import_ledger(
                         "original_number": row.original_number,
                     }
                 )
+                if row.status == Status.ARCHIVED:
+                    archived.append((report.created[-1], item))
+            if archived and not report.problems:
+                try:
+                    _file_archived(actor, [item for _entry, item in archived])
+                except ActionError as error:
+                    report.add([Problem(None, error.message)])
+                for entry, _item in archived:
+                    entry["status"] = str(Status.ARCHIVED.label)
             report.problems.sort(key=lambda problem: problem["row"] or 0)
             if report.problems or dry_run:
                 raise _RollBack
@@ -200,8 +210,14 @@ STEP_MINUTES = {
 }
 
 
+# Statuses of a row whose item the lead unit signed for.
+SIGNED_STATUSES = (Status.IN_PROGRESS, Status.SUBMITTED, Status.COMPLETED)
+
+
 class _Moments:
-    """The moments of one row's steps: on their dates, in order, never after now."""
+    """The moments of one row's steps: on their dates, in order, never after now. A
+    step without a date of its own (a deadline change the ledger shows only by its
+    result) follows the last step, else happens now."""
 
     def __init__(self) -> None:
         self.now = clock.now()
@@ -209,7 +225,7 @@ class _Moments:
 
     def at(self, day: dt.date | None, step: str) -> dt.datetime:
         if day is None:
-            moment = self.now
+            moment = self.now if self.last is None else self.last
         else:
             start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
             moment = min(start + dt.timedelta(minutes=STEP_MINUTES[step]), self.now)
@@ -220,6 +236,7 @@ class _Moments:
 
 
 def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput:
+    deadline = row.extension.current_deadline if row.extension else row.first_deadline
     data = item_actions.EstablishInput(
         title=row.title,
         content=row.content,
@@ -230,14 +247,15 @@ def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput
         cooperating_units=row.cooperating_units,
         confidentiality=row.confidentiality,
         urgent=row.urgent,
+        ledger_serial=row.serial,
     )
     if row.source_kind == SourceKind.MEETING:  # R-D3: the office sets it, with the reason
-        data.office_deadline = row.deadline
+        data.office_deadline = row.original_deadline or deadline
         data.office_reason = _("按原台账%(source)s记载的办结时限导入") % {"source": source}
     elif row.source_kind == SourceKind.ANNUAL:  # R-D4
         data.year = row.year
     else:  # R-S2, R-D5
-        data.instruction_deadline = row.deadline
+        data.instruction_deadline = row.original_deadline or deadline
         data.deciding_leader = row.deciding_leader
         data.decided_on = row.decided_on or row.established_on or row.assigned_on or clock.today()
     return data
@@ -246,59 +264,178 @@ def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput
 def _import_row(actor: Any, row: ImportRow, source: str) -> Item:
     # The steps happened long ago: their notices go to the inbox, never out by email/SMS.
     with inbox_only():
-        return _import_row_quietly(actor, row, source)
+        return _RowImport(actor, row, source).run()
 
 
-def _import_row_quietly(actor: Any, row: ImportRow, source: str) -> Item:
-    moments = _Moments()
-    established_on = row.established_on or row.assigned_on
-    with clock.frozen_at(moments.at(established_on, "establish")):
-        item = item_actions.establish_item(actor, _establish_input(row, source))
-    steps: list[str] = []
-    if row.status != Status.ESTABLISHED:
-        with clock.frozen_at(moments.at(row.assigned_on or established_on, "assign")):
-            item_actions.assign_item(actor, item)
-    liaison, head = row.lead_unit.liaison, row.lead_unit.head
-    if row.status in (Status.IN_PROGRESS, Status.SUBMITTED, Status.COMPLETED):
-        with clock.frozen_at(moments.at(row.assigned_on or established_on, "sign_for")):
-            item_actions.sign_for_item(liaison, item)
-        steps.append(_("签收"))
-    if row.status in (Status.SUBMITTED, Status.COMPLETED):
-        day = row.completed_on
+class _RowImport:
+    """The steps of one row, each by the person who takes it and on its own date."""
+
+    def __init__(self, actor: Any, row: ImportRow, source: str) -> None:
+        self.actor, self.row, self.source = actor, row, source
+        self.moments = _Moments()
+        self.steps: list[str] = []
+        self.liaison, self.head = row.lead_unit.liaison, row.lead_unit.head
+        self.item: Item
+
+    def at(self, day: dt.date | None, step: str) -> Any:
+        return clock.frozen_at(self.moments.at(day, step))
+
+    def run(self) -> Item:
+        row = self.row
+        established_on = row.established_on or row.assigned_on
+        with self.at(established_on, "establish"):
+            self.item = item_actions.establish_item(self.actor, _establish_input(row, self.source))
+        if row.extension and self.item.deadline != row.extension.current_deadline:
+            self._change_deadline(established_on, row.extension.current_deadline)
+        if row.status != Status.ESTABLISHED and (row.assigned_on or not row.termination):
+            with self.at(row.assigned_on or established_on, "assign"):
+                item_actions.assign_item(self.actor, self.item)
+        if row.status == Status.RETURNED:
+            self._return(row.assigned_on or established_on)
+        elif row.status in SIGNED_STATUSES or row.closes == Status.COMPLETED:
+            self._sign(row.assigned_on or established_on)
+        if row.extension:
+            self._extension()
+        if row.deadline and self._reload().deadline != row.deadline:
+            self._change_deadline(None, row.deadline)  # right after the last step
+        if row.status in (Status.SUBMITTED, Status.COMPLETED) or row.closes == Status.COMPLETED:
+            self._report()
+        if row.closes == Status.TERMINATED:
+            self._terminate()
+        if row.closes:
+            _mark_filled_in_notices_read(self.item)
+        self._record()
+        self.item.refresh_from_db()
+        return self.item
+
+    def _reload(self) -> Item:
+        self.item.refresh_from_db()
+        return self.item
+
+    def _sign(self, day: dt.date | None) -> None:
+        with self.at(day, "sign_for"):
+            item_actions.sign_for_item(self.liaison, self.item)
+        self.steps.append(_("签收"))
+
+    def _return(self, day: dt.date | None) -> None:
+        reason = self.row.return_reason or _("据原台账%(source)s补录：承办单位退回") % {
+            "source": self.source
+        }
+        with self.at(day, "sign_for"):
+            item_actions.return_item(self.liaison, self._reload(), reason)
+        self.steps.append(_("退回"))
+
+    def _change_deadline(self, day: dt.date | None, deadline: dt.date) -> None:
+        item = self._reload()
+        reason = _("据原台账%(source)s补录：办结时限由%(old)s调整为%(new)s") % {
+            "source": self.source,
+            "old": item.deadline.isoformat(),
+            "new": deadline.isoformat(),
+        }
+        with self.at(day, "establish"):
+            item_actions.change_item(
+                self.actor,
+                item,
+                reason=reason,
+                authorised_by=self.row.deciding_leader,
+                deadline=deadline,
+            )
+        self.steps.append(_("办结时限变更"))
+
+    def _extension(self) -> None:
+        extension = self.row.extension
+        assert extension is not None
+        with self.at(extension.requested_on, "sign_for"):
+            request = item_actions.request_extension(
+                self.liaison,
+                self._reload(),
+                requested_deadline=extension.requested_deadline,
+                reason=_("据原台账%(source)s补录的延期申请") % {"source": self.source},
+            )
+        self.steps.append(_("延期申请"))
+        if extension.status not in (ExtensionStatus.APPROVED, ExtensionStatus.REJECTED):
+            return  # pending, or expired when the item closes below
+        approver = request.approver or self.actor
+        approve = extension.status == ExtensionStatus.APPROVED
+        with self.at(extension.decided_on, "assign"):
+            item_actions.decide_extension(
+                approver,
+                self._reload(),
+                approve=approve,
+                comment=_("据原台账%(source)s补录的审批结果") % {"source": self.source},
+            )
+        self.steps.append(_("延期审批"))
+
+    def _report(self) -> None:
+        row = self.row
+        submitted = row.submitted_on or row.completed_on
         text = _("【据原台账补录】原台账%(source)s第%(row)d行记载该事项已办结%(date)s。") % {
-            "source": source,
+            "source": self.source,
             "row": row.number,
-            "date": _("（%(day)s）") % {"day": day.isoformat()} if day else "",
+            "date": _("（%(day)s）") % {"day": row.completed_on.isoformat()}
+            if row.completed_on
+            else "",
         }
-        with clock.frozen_at(moments.at(day, "draft")):
-            item_actions.draft_completion_report(liaison, item, text)
-        with clock.frozen_at(moments.at(day, "confirm")):
-            item_actions.confirm_report(head, item)
-        steps.append(_("办结报告及确认"))
-        if row.status == Status.COMPLETED:
-            with clock.frozen_at(moments.at(day, "accept")):
+        with self.at(submitted, "draft"):
+            item_actions.draft_completion_report(self.liaison, self._reload(), text)
+        with self.at(submitted, "confirm"):
+            item_actions.confirm_report(self.head, self._reload())
+        self.steps.append(_("办结报告及确认"))
+        if row.closes == Status.COMPLETED:
+            with self.at(row.completed_on, "accept"):
                 item_actions.review_report(
-                    actor, item, accept=True, comment=_("据原台账补录审核，事项办结。")
+                    self.actor,
+                    self._reload(),
+                    accept=True,
+                    comment=_("据原台账补录审核，事项办结。"),
                 )
-            steps.append(_("审核办结"))
-    if row.status == Status.COMPLETED:
-        _mark_filled_in_notices_read(item)
-    summary = _("据台账%(source)s第%(row)d行导入") % {"source": source, "row": row.number}
-    if row.original_number:
-        summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
-    if steps:
-        summary += _("；%(steps)s系按原台账补录，非承办单位在系统中办理") % {
-            "steps": "、".join(steps)
-        }
-    record(
-        actor,
-        "import_ledger_row",
-        summary,
-        item=item,
-        data={"file": source, "row": row.number, "original_number": row.original_number},
-    )
-    item.refresh_from_db()
-    return item
+            self.steps.append(_("审核办结"))
+
+    def _terminate(self) -> None:
+        termination = self.row.termination
+        assert termination is not None
+        meeting = bool(termination.meeting_name)
+        with self.at(termination.day, "accept"):
+            item_actions.terminate_item(
+                self.actor,
+                self._reload(),
+                decision_kind=DecisionKind.MEETING if meeting else DecisionKind.LEADER,
+                meeting_name=termination.meeting_name,
+                meeting_date=termination.meeting_date,
+                leader=self.row.terminating_leader,
+                basis=termination.basis,
+                reason=termination.reason,
+            )
+        self.steps.append(_("终止决定"))
+
+    def _record(self) -> None:
+        row = self.row
+        summary = _("据台账%(source)s第%(row)d行导入") % {"source": self.source, "row": row.number}
+        if row.original_number:
+            summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
+        if self.steps:
+            summary += _("；%(steps)s系按原台账补录，非在系统中办理") % {
+                "steps": "、".join(self.steps)
+            }
+        record(
+            self.actor,
+            "import_ledger_row",
+            summary,
+            item=self.item,
+            data={"file": self.source, "row": row.number, "original_number": row.original_number},
+        )
+
+
+def _file_archived(actor: Any, items: list[Item]) -> None:
+    """已归档 rows: filed, as the office files a year (R-K2), one volume per year closed."""
+    from duban.documents.actions import file_volume
+
+    by_year: dict[int, list[Item]] = {}
+    for item in items:
+        closed = item.completed_at or item.terminated_at
+        by_year.setdefault(timezone.localdate(closed).year, []).append(item)
+    for year, filed in sorted(by_year.items()):
+        file_volume(actor, year, items=filed)
 
 
 def _mark_filled_in_notices_read(item: Item) -> None:

@@ -45,6 +45,7 @@ from django.db.models import (
     Prefetch,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, Least
@@ -59,11 +60,15 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from duban import clock
+from duban.audit.models import AuditEvent
 from duban.items.actions.core import OFFLINE_TEXT
 from duban.items.extension_rules import lateness
 from duban.items.lights import LIGHTS
 from duban.items.models import (
+    Adjustment,
+    AdjustmentKind,
     Confidentiality,
+    DecisionKind,
     ExtensionStatus,
     Item,
     SourceBody,
@@ -75,6 +80,8 @@ from duban.organisation.models import Unit
 from duban.workcalendar.calendar import CountResult, WorkCalendar
 
 CHUNK_SIZE = 1000
+REPORTED_STATUSES = (Status.SUBMITTED, Status.COMPLETED, Status.ARCHIVED)
+RETURN_VERB = "return"  # the audit verb of a unit's return (R-A2), with its reason
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Text a spreadsheet program would take for a formula when it reads or re-enters it.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -103,6 +110,10 @@ def columns() -> list[Column]:
         Column(_("年度"), 6, "centre"),
         Column(_("来源类别"), 12, "centre"),
         Column(_("具体来源"), 14),
+        Column(_("决定立项的校领导"), 9, "centre"),
+        Column(_("领导决定日期"), 11, "date"),
+        Column(_("密级类别"), 8, "centre"),
+        Column(_("紧急"), 5, "centre"),
         Column(_("事项名称"), 24),
         Column(_("工作内容"), 36, "wide"),
         Column(_("督办依据"), 22, "wide"),
@@ -116,9 +127,11 @@ def columns() -> list[Column]:
         Column(_("预警"), 6, "centre"),
         Column(_("催办次数"), 6, "number"),
         Column(_("延期情况"), 22, "wide"),
+        Column(_("报结日期"), 11, "date"),
         Column(_("办结日期"), 11, "date"),
         Column(_("超期工作日（按当前时限）"), 9, "number"),
         Column(_("超期工作日（按原定时限）"), 9, "number"),
+        Column(_("退回或终止情况"), 22, "wide"),
     ]
 
 
@@ -136,11 +149,24 @@ def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    returns = (
+        AuditEvent.objects.filter(item=OuterRef("pk"), verb=RETURN_VERB)
+        .order_by("-created_at", "-pk")
+        .values("data__reason")[:1]
+    )
     return (
-        items.select_related("lead_unit", "extension_request")
+        items.select_related("lead_unit", "extension_request", "deciding_leader")
         .prefetch_related(
-            Prefetch("cooperating_units", queryset=Unit.objects.order_by("code", "pk"))
+            Prefetch("cooperating_units", queryset=Unit.objects.order_by("code", "pk")),
+            Prefetch(
+                "adjustments",
+                queryset=Adjustment.objects.filter(kind=AdjustmentKind.TERMINATE).select_related(
+                    "leader"
+                ),
+                to_attr="terminations",
+            ),
         )
+        .annotate(return_reason=Subquery(returns, output_field=TextField()))
         .annotate(
             urge_count=Coalesce(
                 Subquery(urges, output_field=IntegerField()), Value(0), output_field=IntegerField()
@@ -163,15 +189,47 @@ def extension_text(item: Item, none: str | None = None) -> str:
     dates = {
         "from": request.current_deadline.isoformat(),
         "to": request.requested_deadline.isoformat(),
+        "asked": timezone.localdate(request.created_at).isoformat(),
         "decided": (_local_date(request.decided_at) or clock.today()).isoformat(),
     }
+    # The wording is read back by duban.ledger.importing.parse_extension.
     if request.status == ExtensionStatus.APPROVED:
-        return _("已批准：%(from)s延至%(to)s（%(decided)s批准）") % dates
+        return _("已批准：%(from)s延至%(to)s（%(asked)s申请，%(decided)s批准）") % dates
     if request.status == ExtensionStatus.REJECTED:
-        return _("未批准：申请由%(from)s延至%(to)s（%(decided)s）") % dates
+        return _("未批准：申请由%(from)s延至%(to)s（%(asked)s申请，%(decided)s未批准）") % dates
     if request.status == ExtensionStatus.EXPIRED:
-        return _("已失效：申请由%(from)s延至%(to)s，事项已关闭（%(decided)s）") % dates
-    return _("待审批：申请由%(from)s延至%(to)s") % dates
+        return (
+            _("已失效：申请由%(from)s延至%(to)s（%(asked)s申请），事项已关闭（%(decided)s）")
+            % dates
+        )
+    return _("待审批：申请由%(from)s延至%(to)s（%(asked)s申请）") % dates
+
+
+def closing_text(item: Item) -> str:
+    """退回或终止情况: the unit's reason for returning the item (R-A2), or the decision
+    that terminated it (R-T1). Read back by duban.ledger.importing.parse_closing."""
+    terminations = getattr(item, "terminations", None)
+    if terminations is None:
+        terminations = list(item.adjustments.filter(kind=AdjustmentKind.TERMINATE))
+    if item.terminated_at is not None and terminations:
+        decision = terminations[-1]
+        if decision.decision_kind == DecisionKind.MEETING:
+            by = _("会议：%(name)s（%(day)s）") % {
+                "name": decision.meeting_name,
+                "day": decision.meeting_date.isoformat() if decision.meeting_date else "",
+            }
+        else:
+            by = _("校领导：%(name)s") % {"name": decision.leader.full_name}
+        return _("%(day)s终止；%(by)s；依据：%(basis)s；原因：%(reason)s") % {
+            "day": timezone.localdate(item.terminated_at).isoformat(),
+            "by": by,
+            "basis": decision.basis,
+            "reason": decision.reason,
+        }
+    reason = getattr(item, "return_reason", None)
+    if item.status == Status.RETURNED and reason:
+        return _("退回理由：%(reason)s") % {"reason": reason}
+    return ""
 
 
 class LatenessCalendar(WorkCalendar):
@@ -211,6 +269,8 @@ class Labels:
         self.statuses = {value: str(label) for value, label in Status.choices}
         self.lights = {code: str(light.label) for code, light in LIGHTS.items()}
         self.no_extension = _("无")
+        self.confidentiality = {value: str(label) for value, label in Confidentiality.choices}
+        self.yes, self.no = _("是"), _("否")
 
 
 def row_values(
@@ -225,6 +285,10 @@ def row_values(
         item.year,
         labels.source_kinds[item.source_kind],
         labels.source_bodies[item.source_body],
+        item.deciding_leader.full_name if item.deciding_leader is not None else "",
+        item.decided_on,
+        labels.confidentiality[item.confidentiality],
+        labels.yes if item.urgent else labels.no,
         item.title,
         # A registration only (R-C3): the content never entered the system.
         OFFLINE_TEXT if classified else item.content,
@@ -239,9 +303,12 @@ def row_values(
         labels.lights.get(getattr(item, "light", ""), ""),
         getattr(item, "urge_count", 0),
         extension_text(item, labels.no_extension),
+        # A report sent back (R-F5) is not a 报结: the day shows once it stands.
+        _local_date(item.submitted_at) if item.status in REPORTED_STATUSES else None,
         _local_date(item.completed_at),
         late.against_current,
         late.against_original,
+        closing_text(item),
     ]
 
 

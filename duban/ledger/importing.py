@@ -27,6 +27,10 @@ field's list found in the file wins):
 | 年度             | 年度                                                | no           |
 | 决定立项的校领导 | 决定立项的校领导, 批示领导, 交办领导, 决定领导      | for 其他交办 |
 | 领导决定日期     | 领导决定日期, 批示日期, 决定日期                    | no           |
+| 原定办结时限     | 原定办结时限 (when 当前办结时限 is there too)        | no           |
+| 报结日期         | 报结日期, 报结时间                                  | no           |
+| 延期情况         | 延期情况 (our own export's wording)                  | no           |
+| 退回或终止情况   | 退回或终止情况, 退回理由, 终止情况                  | for 已终止   |
 | 密级类别         | 密级类别, 密级                                      | no (普通)    |
 | 紧急             | 紧急, 是否紧急, 紧急事项                            | no           |
 | 原台账编号       | 台账编号, 原台账编号, 编号 (kept in the audit only) | no           |
@@ -41,10 +45,18 @@ How values are read:
   specific body (校长办公会, 党委常委会, 校领导批示, …) named in 具体来源 or in 来源
   itself also tells the kind. 会议 and 其他 items must name their body; 年度 items
   without one are 党政工作要点;
-- 状态: 已立项/待交办, 已交办/待签收, 办理中 (在办, 正在办理, 推进中, 进行中),
-  已报结/待审核, 已办结 (办结, 已完成, 完成); empty: 已办结 if a 办结日期 is given,
-  else 已交办 if a 交办日期 is given, else 已立项. Other states (已退回, 已终止,
-  已归档) are not imported: the row is reported;
+- 状态: 已立项/待交办, 已交办/待签收, 已退回, 办理中 (在办, 正在办理, 推进中,
+  进行中), 已报结/待审核, 已办结 (办结, 已完成, 完成), 已终止, 已归档; empty:
+  已办结 if a 办结日期 is given, else 已交办 if a 交办日期 is given, else 已立项.
+  An 已终止 row needs its decision in 退回或终止情况; an 已归档 row is an 已办结 one
+  (with its 办结日期) or an 已终止 one (with its decision), filed after the import;
+- 延期情况 and 退回或终止情况 are read in the wording our own export writes
+  (`duban.ledger.export.extension_text`, `closing_text`), so that a year exported and
+  imported again is the same year: an extension is requested and decided again on its
+  dates, a termination recorded with its decision;
+- 台账编号: an old number in this system's own form (督会〔2026〕第0012号) of the
+  row's year and category is kept when it is free; any other number is recorded in
+  the audit and the item numbered by this system's rules;
 - 办结时限 by kind: a 会议 item's deadline is recorded as set by the office from the
   old ledger (R-D3, with that reason); an 其他 item's is the instruction's deadline
   (R-D5) and it needs its deciding leader (R-S2: a school leader, by full name); a
@@ -69,7 +81,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duban import clock
-from duban.items.models import SOURCE_BODIES, Confidentiality, SourceBody, SourceKind
+from duban.items.models import (
+    LEDGER_PREFIX,
+    SOURCE_BODIES,
+    Confidentiality,
+    ExtensionStatus,
+    SourceBody,
+    SourceKind,
+)
 from duban.items.states import Status
 from duban.organisation.models import Role, Unit, User
 
@@ -137,6 +156,12 @@ FIELDS: tuple[Field, ...] = (
         gettext_lazy("必填（年度重点工作为当年12月31日）"),
     ),
     Field(
+        "original_deadline",
+        gettext_lazy("原定办结时限"),
+        ("原定办结时限",),
+        gettext_lazy("选填；晚于或早于当前办结时限的，按延期情况或时限变更补录"),
+    ),
+    Field(
         "source_kind",
         gettext_lazy("来源类别"),
         ("来源类别", "来源", "事项来源", "类别"),
@@ -164,7 +189,13 @@ FIELDS: tuple[Field, ...] = (
         "status",
         gettext_lazy("状态"),
         ("状态", "办理状态", "事项状态", "办理情况"),
-        gettext_lazy("选填：已立项、已交办、办理中、已报结或已办结"),
+        gettext_lazy("选填：已立项、已交办、已退回、办理中、已报结、已办结、已终止或已归档"),
+    ),
+    Field(
+        "submitted_on",
+        gettext_lazy("报结日期"),
+        ("报结日期", "报结时间"),
+        gettext_lazy("选填；办结报告报送之日，默认为办结日期"),
     ),
     Field(
         "completed_on",
@@ -196,6 +227,23 @@ FIELDS: tuple[Field, ...] = (
         gettext_lazy("紧急"),
         ("紧急", "是否紧急", "紧急事项"),
         gettext_lazy("选填：是/否"),
+    ),
+    Field(
+        "extension",
+        gettext_lazy("延期情况"),
+        ("延期情况",),
+        gettext_lazy(
+            "选填，按本系统导出的写法，如“已批准：2026-10-16延至2026-11-16（2026-10-01申请，2026-10-09批准）”"
+        ),
+    ),
+    Field(
+        "closing",
+        gettext_lazy("退回或终止情况"),
+        ("退回或终止情况", "退回理由", "终止情况"),
+        gettext_lazy(
+            "已终止事项必填，如“2026-10-16终止；校领导：王某某；依据：……；原因：……”；"
+            "已退回事项选填“退回理由：……”"
+        ),
     ),
     Field(
         "original_number",
@@ -342,6 +390,12 @@ STATUS_NAMES: dict[str, str] = {
     "正在办理": Status.IN_PROGRESS,
     "推进中": Status.IN_PROGRESS,
     "进行中": Status.IN_PROGRESS,
+    "已退回": Status.RETURNED,
+    "退回": Status.RETURNED,
+    "已终止": Status.TERMINATED,
+    "终止": Status.TERMINATED,
+    "已归档": Status.ARCHIVED,
+    "归档": Status.ARCHIVED,
     "已报结": Status.SUBMITTED,
     "待审核": Status.SUBMITTED,
     "已办结": Status.COMPLETED,
@@ -352,9 +406,12 @@ STATUS_NAMES: dict[str, str] = {
 IMPORTED_STATUSES = (
     Status.ESTABLISHED,
     Status.ASSIGNED,
+    Status.RETURNED,
     Status.IN_PROGRESS,
     Status.SUBMITTED,
     Status.COMPLETED,
+    Status.TERMINATED,
+    Status.ARCHIVED,
 )
 CONFIDENTIALITY_NAMES: dict[str, str] = {
     **{str(label): value for value, label in Confidentiality.choices},
@@ -410,6 +467,99 @@ def parse_year(value: Any) -> int:
     if not 2000 <= year <= 2100:
         raise ValueError(value)
     return year
+
+
+DAY = r"(\d{4}-\d{2}-\d{2})"
+EXTENSION_TEXTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (ExtensionStatus.APPROVED, re.compile(rf"^已批准：{DAY}延至{DAY}（{DAY}申请，{DAY}批准）$")),
+    (
+        ExtensionStatus.REJECTED,
+        re.compile(rf"^未批准：申请由{DAY}延至{DAY}（{DAY}申请，{DAY}未批准）$"),
+    ),
+    (
+        ExtensionStatus.EXPIRED,
+        re.compile(rf"^已失效：申请由{DAY}延至{DAY}（{DAY}申请），事项已关闭（{DAY}）$"),
+    ),
+    (ExtensionStatus.PENDING, re.compile(rf"^待审批：申请由{DAY}延至{DAY}（{DAY}申请）$")),
+)
+NO_EXTENSION = {"", "无", "未申请", "否"}
+TERMINATION_TEXT = re.compile(
+    rf"^{DAY}终止；(?:校领导：(?P<leader>[^；]+)|会议：(?P<meeting>.+?)（{DAY}）)；"
+    r"依据：(?P<basis>.+?)；原因：(?P<reason>.+)$",
+    re.DOTALL,
+)
+RETURN_TEXT = re.compile(r"^退回理由：(?P<reason>.+)$", re.DOTALL)
+LEDGER_NUMBER_TEXT = re.compile(
+    r"^(?P<prefix>督[会要交])〔(?P<year>\d{4})〕第(?P<serial>\d{1,6})号$"
+)
+
+
+@dataclass(frozen=True)
+class ExtensionRecord:
+    """An extension request as the ledger tells it (R-E1–E3)."""
+
+    status: str
+    current_deadline: dt.date
+    requested_deadline: dt.date
+    requested_on: dt.date
+    decided_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class Termination:
+    """The decision that terminated an item (R-T1)."""
+
+    day: dt.date
+    leader_name: str
+    meeting_name: str
+    meeting_date: dt.date | None
+    basis: str
+    reason: str
+
+
+def parse_extension(text: str) -> ExtensionRecord | None:
+    """延期情况 in our export's wording; None for no request; ValueError otherwise."""
+    if text in NO_EXTENSION:
+        return None
+    for status, pattern in EXTENSION_TEXTS:
+        match = pattern.match(text)
+        if match is not None:
+            days = [dt.date.fromisoformat(day) for day in match.groups()]
+            decided = days[3] if len(days) > 3 else None
+            return ExtensionRecord(status, days[0], days[1], days[2], decided)
+    raise ValueError(text)
+
+
+def parse_termination(text: str) -> Termination | None:
+    match = TERMINATION_TEXT.match(text)
+    if match is None:
+        return None
+    day, meeting_day = match.group(1), match.group(4)
+    return Termination(
+        day=dt.date.fromisoformat(day),
+        leader_name=(match.group("leader") or "").strip(),
+        meeting_name=(match.group("meeting") or "").strip(),
+        meeting_date=dt.date.fromisoformat(meeting_day) if meeting_day else None,
+        basis=match.group("basis").strip(),
+        reason=match.group("reason").strip(),
+    )
+
+
+def parse_return_reason(text: str) -> str:
+    match = RETURN_TEXT.match(text)
+    return match.group("reason").strip() if match else ""
+
+
+def ledger_serial(number: str, source_kind: str, year: int) -> int | None:
+    """The serial of an old number in this system's own form for this year and
+    category (督会〔2026〕第0012号 → 12), else None."""
+    match = LEDGER_NUMBER_TEXT.match(number)
+    if match is None or int(match.group("year")) != year:
+        return None
+    if match.group("prefix") != LEDGER_PREFIX.get(source_kind):
+        return None
+    serial = int(match.group("serial"))
+    return serial if serial > 0 else None
 
 
 # Longest labels first, so that a label inside another one never wins.
@@ -479,6 +629,27 @@ class ImportRow:
     deciding_leader: User | None = None
     decided_on: dt.date | None = None
     original_number: str = ""
+    original_deadline: dt.date | None = None
+    submitted_on: dt.date | None = None
+    extension: ExtensionRecord | None = None
+    termination: Termination | None = None
+    terminating_leader: User | None = None
+    return_reason: str = ""
+    serial: int | None = None  # the old number kept, when it is this system's own
+
+    @property
+    def first_deadline(self) -> dt.date | None:
+        """The deadline the item was established with."""
+        return self.original_deadline or self.deadline
+
+    @property
+    def closes(self) -> str:
+        """How the item ends: completed, terminated or still open ("")."""
+        if self.termination is not None:
+            return Status.TERMINATED
+        if self.status in (Status.COMPLETED, Status.ARCHIVED):
+            return Status.COMPLETED
+        return ""
 
 
 @dataclass
@@ -575,23 +746,41 @@ class RowReader:
         status = self._status(text("status"), assigned_on, completed_on, problems)
         year = self._year(text("year"), established_on or assigned_on, problems)
 
+        original_deadline = date("original_deadline")
+        submitted_on = date("submitted_on")
+        extension = None
+        try:
+            extension = parse_extension(text("extension"))
+        except ValueError:
+            problems.append(
+                _("延期情况“%(value)s”无法识别（请按本系统导出的写法填写，或填“无”）")
+                % {"value": text("extension")}
+            )
         if source_kind == SourceKind.ANNUAL and year is not None:
             year_end = dt.date(year, 12, 31)
-            if deadline is not None and deadline != year_end:
+            first_deadline = original_deadline or deadline
+            if first_deadline is not None and first_deadline != year_end:
                 problems.append(
                     _(
                         "年度重点工作的办结时限为当年12月31日（%(end)s），原台账为%(day)s；"
                         "如另有时限，请按会议决定事项或其他交办事项导入"
                     )
-                    % {"end": year_end.isoformat(), "day": deadline.isoformat()}
+                    % {"end": year_end.isoformat(), "day": first_deadline.isoformat()}
                 )
-            deadline = year_end
+            deadline = deadline or year_end
         elif deadline is None and source_kind and not text("deadline"):
             problems.append(_("缺少办结时限"))
 
         leader = None
         if source_kind == SourceKind.OTHER:
             leader = self._leader(text("deciding_leader"), problems)
+        termination, terminating_leader, return_reason = self._closing(
+            text("closing"), status, completed_on, problems
+        )
+        if submitted_on and completed_on and submitted_on > completed_on:
+            problems.append(_("报结日期晚于办结日期"))
+        if extension is not None and status == Status.ESTABLISHED:
+            problems.append(_("尚未交办的事项不会有延期申请，请核对状态或延期情况"))
 
         self._check_dates(
             problems,
@@ -603,18 +792,20 @@ class RowReader:
             status=status,
             year=year,
             source_kind=source_kind,
+            closing=text("closing"),
         )
-        if lead_unit is not None and status in (
-            Status.IN_PROGRESS,
-            Status.SUBMITTED,
-            Status.COMPLETED,
+        reported = status in (Status.SUBMITTED, Status.COMPLETED) or (
+            status == Status.ARCHIVED and termination is None
+        )
+        if lead_unit is not None and (
+            reported or status in (Status.IN_PROGRESS, Status.RETURNED) or extension is not None
         ):
             # Signing for and reporting are taken by the unit's own people (R-A2, R-F4).
             if lead_unit.liaison_id is None:
                 problems.append(
                     _("承办单位“%(unit)s”未设联络员，无法补录签收和报结") % {"unit": lead_unit.name}
                 )
-            if status != Status.IN_PROGRESS and lead_unit.head_id is None:
+            if reported and lead_unit.head_id is None:
                 problems.append(
                     _("承办单位“%(unit)s”未设第一责任人，无法补录办结报告的确认")
                     % {"unit": lead_unit.name}
@@ -646,9 +837,41 @@ class RowReader:
                 deciding_leader=leader,
                 decided_on=decided_on,
                 original_number=text("original_number"),
+                original_deadline=original_deadline,
+                submitted_on=submitted_on,
+                extension=extension,
+                termination=termination,
+                terminating_leader=terminating_leader,
+                return_reason=return_reason,
+                serial=ledger_serial(text("original_number"), source_kind, year),
             ),
             [],
         )
+
+    def _closing(
+        self, value: str, status: str, completed_on: dt.date | None, problems: list[str]
+    ) -> tuple[Termination | None, User | None, str]:
+        """退回或终止情况: a returned row's reason, a terminated row's decision."""
+        if status == Status.RETURNED:
+            return None, None, parse_return_reason(value)
+        terminated = status == Status.TERMINATED or (
+            status == Status.ARCHIVED and completed_on is None and value
+        )
+        if not terminated:
+            return None, None, ""
+        termination = parse_termination(value)
+        if termination is None:
+            problems.append(
+                _(
+                    "已终止事项须在“退回或终止情况”中写明终止决定，如"
+                    "“2026-10-16终止；校领导：王某某；依据：……；原因：……”"
+                )
+            )
+            return None, None, ""
+        leader = None
+        if termination.leader_name:
+            leader = self._leader(termination.leader_name, problems)
+        return termination, leader, ""
 
     def _source(self, kind_text: str, body_text: str, problems: list[str]) -> tuple[str, str]:
         kind = SOURCE_KIND_NAMES.get(kind_text, "")
@@ -725,7 +948,10 @@ class RowReader:
         status = STATUS_NAMES.get(value)
         if status is None:
             problems.append(
-                _("状态“%(value)s”不能导入（可导入：已立项、已交办、办理中、已报结、已办结）")
+                _(
+                    "状态“%(value)s”无法识别（可导入：已立项、已交办、已退回、办理中、已报结、"
+                    "已办结、已终止、已归档）"
+                )
                 % {"value": value}
             )
             return ""
@@ -754,6 +980,7 @@ class RowReader:
         status: str,
         year: int | None,
         source_kind: str,
+        closing: str = "",
     ) -> None:
         labels = {
             "established_on": FIELD_BY_KEY["established_on"].label,
@@ -788,6 +1015,8 @@ class RowReader:
             )
         if status == Status.COMPLETED and completed_on is None:
             problems.append(_("已办结事项须填写办结日期"))
+        if status == Status.ARCHIVED and completed_on is None and not closing:
+            problems.append(_("已归档事项须填写办结日期，或在“退回或终止情况”中写明终止决定"))
         if decided_on is not None and decided_on > (first or self.today):
             problems.append(_("领导决定日期晚于立项日期"))
         if year is None:

@@ -113,14 +113,27 @@ def _supervising_office_for(confidentiality: str) -> Unit:
     return office
 
 
-def _next_ledger_number(year: int, source_kind: str) -> tuple[int, str]:
-    """The next number of the year's category; a number once given is never reused (R-S5)."""
+def _next_ledger_number(year: int, source_kind: str, kept: int | None = None) -> tuple[int, str]:
+    """The next number of the year's category; a number once given is never reused (R-S5).
+
+    `kept` is an imported item's own number from this system's ledger (duban.ledger):
+    it is kept when no item holds it, and the numbers go on after the highest given."""
     LedgerCounter.objects.get_or_create(year=year, source_kind=source_kind)
     counter = LedgerCounter.objects.select_for_update().get(year=year, source_kind=source_kind)
-    counter.last_number = F("last_number") + 1
-    counter.save(update_fields=["last_number"])
-    counter.refresh_from_db(fields=["last_number"])
-    serial = counter.last_number
+    if (
+        kept is not None
+        and kept > 0
+        and not Item.objects.filter(year=year, source_kind=source_kind, serial=kept).exists()
+    ):
+        serial = kept
+        if kept > counter.last_number:
+            counter.last_number = kept
+            counter.save(update_fields=["last_number"])
+    else:
+        counter.last_number = F("last_number") + 1
+        counter.save(update_fields=["last_number"])
+        counter.refresh_from_db(fields=["last_number"])
+        serial = counter.last_number
     return serial, f"{LEDGER_PREFIX[source_kind]}〔{year}〕第{serial:04d}号"
 
 
@@ -146,6 +159,8 @@ class EstablishInput:
     instruction_deadline: dt.date | None = None
     deciding_leader: Any = None
     decided_on: dt.date | None = None
+    # An imported item's number in this system's own ledger, kept when free (duban.ledger).
+    ledger_serial: int | None = None
 
 
 @transaction.atomic
@@ -230,7 +245,7 @@ def establish_item(actor: Any, data: EstablishInput) -> Item:
             errors={"office_deadline": _("请填写不早于今天的办结时限。")},
         )
 
-    serial, number = _next_ledger_number(year, data.source_kind)
+    serial, number = _next_ledger_number(year, data.source_kind, data.ledger_serial)
     now = clock.now()
     item = Item.objects.create(
         ledger_number=number,

@@ -1,5 +1,8 @@
 """Load the demo university: `python manage.py demo`.
 
+`--organisation-only` loads the demo's units and people without any item: an empty
+university to import a ledger into (`import_ledger`).
+
 `--logins-markdown` only prints the table of demo logins as Markdown
 (`python manage.py demo --logins-markdown > docs/demo-logins.md`).
 
@@ -31,6 +34,12 @@ class Command(BaseCommand):
             help="only print the demo logins as Markdown (docs/demo-logins.md), load nothing",
         )
 
+        parser.add_argument(
+            "--organisation-only",
+            action="store_true",
+            help="load the units and people only, without items",
+        )
+
     def handle(self, *args: Any, logins_markdown: bool = False, **options: Any) -> None:
         if logins_markdown:
             self.stdout.write(demo.logins_markdown(), ending="")
@@ -52,7 +61,7 @@ class Command(BaseCommand):
                 _("以下用户名已被占用，未作任何更改：%(names)s") % {"names": "、".join(taken)}
             )
         started = time.monotonic()
-        summary = demo.load()
+        summary = demo.load(items=not options.get("organisation_only", False))
         seconds = time.monotonic() - started
         counts = " / ".join(
             f"{Status(status).label} {count}"
@@ -68,7 +77,8 @@ class Command(BaseCommand):
                 "items": sum(summary.items_by_status.values()),
             }
         )
-        self.stdout.write(_("  按状态：%(counts)s") % {"counts": counts})
-        self.stdout.write(_("  其中已逾期未办结 %(count)d 项") % {"count": summary.overdue})
+        if counts:
+            self.stdout.write(_("  按状态：%(counts)s") % {"counts": counts})
+            self.stdout.write(_("  其中已逾期未办结 %(count)d 项") % {"count": summary.overdue})
         self.stdout.write(_("演示账号的密码均为：%(password)s") % {"password": demo.DEMO_PASSWORD})
         self.stdout.write(_("运行 python manage.py serve 启动服务并查看全部演示账号。"))
