@@ -437,6 +437,19 @@ def change(
     )
 
 
+def divide(ago: int, unit: str, task: str, *, due_ago: int) -> Step:
+    """分办 (R-A4): the lead unit gives `unit` a part, due `due_ago` working days ago."""
+    return Step(ago, "divide", task, unit=unit, deadline_ago=due_ago)
+
+
+def sign_part(ago: int, unit: str) -> Step:
+    return Step(ago, "sign_part", unit=unit)
+
+
+def report_part(ago: int, unit: str, text: str) -> Step:
+    return Step(ago, "report_part", text, unit=unit)
+
+
 def plan(ago: int, goals: str, *milestones: tuple[str, float]) -> Step:
     return Step(ago, "plan", goals, milestones=milestones)
 
@@ -540,6 +553,12 @@ ITEMS: tuple[ItemSpec, ...] = (
         steps=(
             assign(41),
             sign(40),
+            divide(40, "rsc", "师资队伍结构问题整改：测算生师比，提出师资补充方案", due_ago=35),
+            divide(40, "zcc", "教学实验用房不足问题整改：拟定用房调配方案", due_ago=36),
+            divide(40, "jsj", "本院课程目标达成度评价问题整改并报送佐证材料", due_ago=35),
+            sign_part(39, "rsc"),
+            sign_part(39, "zcc"),
+            sign_part(38, "jsj"),
             plan(
                 38,
                 "完成问题清单梳理、整改措施制定和整改报告起草，确保整改事项全部销号。",
@@ -547,13 +566,13 @@ ITEMS: tuple[ItemSpec, ...] = (
                 ("各责任单位完成整改并提交佐证材料", 0.7),
                 ("形成整改报告提交校长办公会审议", 1.0),
             ),
-            contribute(34, "rsc", "师资队伍结构相关问题整改方案已完成，生师比测算表已报教务处。"),
+            report_part(36, "rsc", "师资队伍结构相关问题整改方案已完成，生师比测算表已报教务处。"),
             feedback(
                 31,
                 "问题清单已分解至14个责任单位，其中7项已完成整改，5项正在推进，2项需跨部门协调。",
             ),
-            contribute(28, "zcc", "教学实验用房调配方案已拟定，待后勤保障处确认施工时间。"),
-            contribute(27, "jsj", "本院涉及的课程目标达成度评价问题已完成整改，佐证材料已报送。"),
+            report_part(28, "zcc", "教学实验用房调配方案已拟定，待后勤保障处确认施工时间。"),
+            report_part(27, "jsj", "本院涉及的课程目标达成度评价问题已完成整改，佐证材料已报送。"),
             change(
                 25,
                 "根据评估专家组补充反馈意见，将课程思政建设纳入整改范围",
@@ -1033,6 +1052,9 @@ ITEMS: tuple[ItemSpec, ...] = (
         steps=(
             assign(3),
             sign(2),
+            divide(2, "hqc", "配合做好施工期间实验楼水电保障和安全管理", due_ago=-4),
+            divide(2, "tm", "提出实验室水电改造需求，配合做好实验设备搬迁", due_ago=-3),
+            sign_part(1, "tm"),
             plan(
                 1,
                 "按期完成维修改造，不影响正常教学实验。",
@@ -1810,6 +1832,23 @@ class _Story:
         elif verb == "confirm":
             actions.confirm_report(head, item)
             return head
+        elif verb == "divide":
+            actions.divide_item(
+                contact,
+                item,
+                unit=self.units[step.unit],
+                task=step.text,
+                deadline=self.workday(step.deadline_ago or 0),
+            )
+        elif verb in ("sign_part", "report_part"):
+            part_liaison = self.units[step.unit].liaison
+            assert part_liaison is not None
+            part = item.parts.get(unit=self.units[step.unit])
+            if verb == "sign_part":
+                actions.sign_part(part_liaison, part)
+            else:
+                actions.report_part(part_liaison, part, step.text)
+            return part_liaison
         elif verb == "contribute":
             cooperating_liaison = self.units[step.unit].liaison
             assert cooperating_liaison is not None
