@@ -293,6 +293,12 @@ def test_r_a4_the_sweep_reminds_the_cooperating_unit_on_the_ladder(
     }
     # Each step once, however often the sweep runs.
     assert run_sweep(dt.datetime(2026, 9, 16, 9, 0, tzinfo=SHANGHAI)).sent == 0
+    # The page says each step in words, never its key.
+    html = page(org.lead_liaison).get(reverse("item-detail", args=[item.pk])).content.decode()
+    assert "系统自动提醒（分工超期4个工作日催办（时限2026-09-10））" in html
+    assert f"{prefix}overdue" not in html
+    event = AuditEvent.objects.filter(item=item, verb="reminder").last()
+    assert event is not None and "分工超期4个工作日催办" in event.summary
 
 
 # ----------------------------------------------------------------------------- deadline, closing

@@ -441,6 +441,13 @@ class Urge(models.Model):
     def automatic(self) -> bool:
         return bool(self.step)
 
+    @property
+    def step_label(self) -> str:
+        """The automatic reminder's step in words (duban.items.sweep.step_label)."""
+        from duban.items.sweep import step_label
+
+        return step_label(self.step) if self.step else ""
+
 
 # ----------------------------------------------------------------------------- extensions (R-E*)
 

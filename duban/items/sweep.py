@@ -31,6 +31,11 @@ counted only by `duban.workcalendar.calendar`. The rules, as implemented:
   the new deadline are new steps: their key carries it, e.g. `overdue-1@2026-12-31`,
   so the ladder starts again for the new date. Keys of an unchanged deadline are the
   bare names above.
+- Parts (分办, R-A4): each open part climbs the same ladder on its own date, keyed
+  `part<id>-<step>@<date>`, addressed to the cooperating unit's liaison and head; once
+  the part is overdue the lead unit's liaison is copied. Part reminders are urges of
+  the cooperating unit, counted apart from the item's (`duban.items.urges`).
+- `step_label(key)` says a step in words (pages, documents and the audit summary).
 
 Exactly once: each step is an automatic `Urge` (no person urging, channel "system",
 the step as its key) and the unique constraint on (item, step) is the claim. Each
@@ -55,6 +60,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duban import clock
 from duban.audit.models import record
@@ -241,6 +247,35 @@ def _leader(item: Item) -> tuple[Any, ...]:
     return (leader,) if leader is not None else ()
 
 
+STEP_LABELS: dict[str, Any] = {
+    DEADLINE_3: gettext_lazy("到期前3个工作日提醒"),
+    DEADLINE_0: gettext_lazy("到期当日提醒"),
+    LEADER_5: gettext_lazy("超期报分管校领导"),
+    FIRST_FEEDBACK: gettext_lazy("紧急事项首次反馈催报"),
+}
+
+
+def step_label(key: str) -> str:
+    """The reminder step `key` (an Urge's `step`) in words, for pages and documents."""
+    part = key.startswith("part")
+    base, _sep, day = key.partition("@")
+    if part:
+        base = base.split("-", 1)[1] if "-" in base else base
+    if base in STEP_LABELS:
+        label = str(STEP_LABELS[base])
+    elif base.startswith("overdue-"):
+        label = _("超期%(n)s个工作日催办") % {"n": base.removeprefix("overdue-")}
+    elif base.startswith("phase-"):
+        label = _("%(month)s阶段性反馈催报") % {"month": base.removeprefix("phase-")}
+    else:
+        return key
+    if part:
+        label = _("分工%(label)s") % {"label": label}
+    if day:
+        label += _("（时限%(day)s）") % {"day": day}
+    return label
+
+
 def _deadline_key(item: Item, name: str) -> str:
     if item.deadline == item.original_deadline:
         return name
@@ -409,7 +444,7 @@ def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
             None,
             "reminder",
             _("系统自动提醒（%(step)s），发送给%(names)s")
-            % {"step": step.key, "names": "、".join(names)},
+            % {"step": step_label(step.key), "names": "、".join(names)},
             item=item,
             unit=step.part.unit if step.part else item.lead_unit,
             data={"step": step.key, "recipients": [person.pk for person in recipients]},

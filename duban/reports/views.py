@@ -171,7 +171,7 @@ def _event_detail(family: str, row: Any) -> str:
         who = (
             row.urged_by.full_name
             if row.urged_by
-            else _("系统自动提醒（%(step)s）") % {"step": row.step}
+            else _("系统自动提醒（%(step)s）") % {"step": row.step_label}
         )
         return _("%(channel)s · %(who)s%(note)s") % {
             "channel": UrgeChannel(row.channel).label,
