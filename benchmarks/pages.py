@@ -1,0 +1,490 @@
+"""Benchmark of the pages people open every day, on the configured database. Not a test.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/duban_scale \\
+        .venv/bin/python manage.py seed_scale --items 100000 --events 1000000
+    DATABASE_URL=... .venv/bin/python benchmarks/pages.py              # latency table
+    DATABASE_URL=... .venv/bin/python benchmarks/pages.py --throughput # + 16 clients
+    DATABASE_URL=... .venv/bin/python benchmarks/pages.py --jobs       # + sweep, export, ...
+
+Latency: every page and API list in `PAGES`, as each persona in `PERSONAS` (office
+supervisor, school leader, unit head, liaison, unit member, discipline and secrecy
+supervisors), through Django's test client in this process: one warm-up request, then
+`--repeat` timed ones. For each it prints the status, the query count (of one request),
+the median and p95 server time, and for the ledger's pages the ratio to a bare baseline:
+the same page's rows (the ledger's own queryset, sliced to the page) fetched as one SQL
+statement and dumped to JSON. Pages a persona may not open (403, 404) are shown so.
+
+Throughput (`--throughput`): gunicorn (2 sync workers, DEBUG off) serves the system and,
+beside it, `benchmarks/baseline_wsgi.py` (the bare baseline as a WSGI app); 16 client
+threads request the ledger's first page as the liaison and as the office supervisor for
+`--seconds` each, and the requests per second are printed with their ratio.
+
+Jobs (`--jobs`): the reminder sweep twice at the same moment (sent steps and seconds;
+the second run must send 0), `export_ledger` of the largest year (seconds, peak RSS),
+a dry-run import of 10,000 rows of the system's own export, and `verify_audit`.
+
+Figures and their date go in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PERSONAS = {
+    "office": "office1",
+    "leader": "leader_wang",
+    "head": "jwc_head",
+    "liaison": "jwc_liaison",
+    "member": None,  # a member of 教务处, found at run time
+    "discipline": "jiwei1",
+    "secrecy": "baomi1",
+}
+LEDGER_PAGES = (
+    "/items/",
+    "/items/?light=red",
+    "/items/?light=yellow",
+    "/items/?status=in_progress",
+    "/items/?overdue=yes",
+    "/items/?year={year}",
+    "/items/?q=专项",
+    "/items/?page=500",
+)
+PAGES = (
+    "/",
+    "/inbox/",
+    *LEDGER_PAGES,
+    "/items/{item}/",
+    "/supervision/attention/",
+    "/reports/",
+    "/reports/dashboard/",
+    "/reports/assessment/",
+    "/api/v1/items",
+    "/api/v1/items?light=red",
+    "/api/v1/notices",
+)
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="timed requests per page")
+    parser.add_argument("--personas", default=",".join(PERSONAS), help="comma-separated")
+    parser.add_argument("--pages", default="", help="only pages containing this text")
+    parser.add_argument("--throughput", action="store_true", help="also run 16 clients")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--jobs", action="store_true", help="also time sweep, export, ...")
+    parser.add_argument("--sql", action="store_true", help="print each slow page's SQL")
+    return parser.parse_args()
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("OTP_REQUIRED", "0")
+    import logging
+
+    import django
+
+    django.setup()
+    # A page a persona may not open is a row of the table, not a traceback.
+    for name in ("django.request", "django.security"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+@dataclass
+class Row:
+    persona: str
+    page: str
+    status: int
+    queries: int
+    median_ms: float
+    p95_ms: float
+    baseline_ms: float | None = None
+    sql_ms: float = 0.0
+
+    def line(self) -> str:
+        if self.status >= 300:
+            return f"| {self.persona} | `{self.page}` | {self.status} | | | | |"
+        ratio = f"{self.median_ms / self.baseline_ms:.1f}×" if self.baseline_ms else ""
+        baseline = f"{self.baseline_ms:.0f}" if self.baseline_ms else ""
+        return (
+            f"| {self.persona} | `{self.page}` | {self.status} | {self.queries} | "
+            f"{self.median_ms:.0f} | {self.p95_ms:.0f} | {baseline} {ratio} |"
+        )
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    call()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+# ----------------------------------------------------------------------------- latency
+
+
+def personas(selected: list[str]) -> dict[str, Any]:
+    from duban.organisation.models import Role, User
+
+    found = {}
+    for key in selected:
+        username = PERSONAS[key]
+        if username is None:
+            user = User.objects.filter(role=Role.UNIT_MEMBER, unit__code="0301").first()
+            user = user or User.objects.filter(role=Role.UNIT_MEMBER).first()
+        else:
+            user = User.objects.filter(username=username).first()
+        if user is not None:
+            found[key] = user
+    return found
+
+
+class QueryLog:
+    """Counts and times every SQL statement (a connection's execute wrapper: it survives
+    the connection being closed and reopened between requests)."""
+
+    def __init__(self) -> None:
+        self.queries: list[tuple[float, str]] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.queries.append(((time.perf_counter() - started) * 1000, sql))
+
+
+def busiest_item(user: Any) -> int | None:
+    """The visible item with the most audit events (the item page with its timeline)."""
+    from django.db.models import Count
+
+    from duban.items.models import Item
+
+    visible = Item.objects.visible_to(user).order_by()
+    top = (
+        visible.filter(pk__in=visible.values("pk")[:2000])
+        .annotate(n=Count("events"))
+        .order_by("-n")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return top
+
+
+def baseline(user: Any, query: str) -> Callable[[], str]:
+    """The ledger page's rows as one SQL statement, dumped to JSON."""
+    from django.http import QueryDict
+
+    from duban.web.views import PAGE_SIZE, ledger_items
+
+    params = QueryDict(query.partition("?")[2])
+    page = int(params.get("page", "1") or 1)
+
+    def run() -> str:
+        _form, items = ledger_items(user, params)
+        start = (page - 1) * PAGE_SIZE
+        rows = items.values("pk", "ledger_number", "title", "deadline", "status", "light")[
+            start : start + PAGE_SIZE
+        ]
+        return json.dumps(list(rows), default=str, ensure_ascii=False)
+
+    return run
+
+
+def latency(arguments: argparse.Namespace) -> list[Row]:
+    from django.db import connection
+    from django.test import Client
+
+    from duban import clock
+    from duban.api.tokens import issue_token
+    from duban.items.models import Item
+
+    year = Item.objects.order_by("-year").values_list("year", flat=True).first() or (
+        clock.today().year
+    )
+    rows: list[Row] = []
+    for key, user in personas(arguments.personas.split(",")).items():
+        client = Client(SERVER_NAME="127.0.0.1")
+        client.force_login(user)
+        token = issue_token(user)[0]
+        api = Client(SERVER_NAME="127.0.0.1", headers={"Authorization": f"Bearer {token}"})
+        item = busiest_item(user)
+        for template in PAGES:
+            if arguments.pages and arguments.pages not in template:
+                continue
+            if "{item}" in template and item is None:
+                continue
+            page = template.format(year=year, item=item)
+            agent = api if page.startswith("/api/") else client
+            response = agent.get(page)
+            if response.status_code != 200:
+                rows.append(Row(key, page, response.status_code, 0, 0, 0))
+                print(rows[-1].line(), flush=True)
+                continue
+            captured = QueryLog()
+            with connection.execute_wrapper(captured):
+                agent.get(page)
+            sql_ms = sum(ms for ms, _sql in captured.queries)
+            times = timed(lambda agent=agent, page=page: agent.get(page), arguments.repeat)
+            base = None
+            if page.startswith("/items/?") or page == "/items/":
+                base = statistics.median(timed(baseline(user, page), arguments.repeat))
+            row = Row(
+                key,
+                page,
+                200,
+                len(captured.queries),
+                statistics.median(times),
+                p95(times),
+                base,
+                sql_ms,
+            )
+            rows.append(row)
+            print(row.line(), flush=True)
+            if arguments.sql and row.median_ms > 150:
+                for ms, sql in sorted(captured.queries, key=lambda query: -query[0])[:3]:
+                    print(f"    {ms:.0f} ms: {sql[:600]}")
+    return rows
+
+
+# ----------------------------------------------------------------------------- throughput
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(  # noqa: S603 - our own gunicorn and arguments
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            app,
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
+        ],
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"gunicorn {app} did not start")
+
+
+def hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> float:
+    """Requests per second that `clients` threads get for `path` in `seconds`."""
+    done = [0] * clients
+    failed: list[str] = []
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Cookie": cookie, "Host": "127.0.0.1"}
+        while time.monotonic() < stop:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failed.append(f"{response.status} {path}")
+                return
+            done[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise RuntimeError(f"throughput run failed: {failed[0]}")
+    return sum(done) / (time.monotonic() - started)
+
+
+def throughput(arguments: argparse.Namespace) -> list[str]:
+    from django.conf import settings
+    from django.test import Client
+
+    users = personas(["liaison", "office"])
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,  # the sessions signed here are valid there
+        "AUDIT_KEY": settings.AUDIT_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "OTP_REQUIRED": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    lines = []
+    for key, user in users.items():
+        client = Client()
+        client.force_login(user)
+        cookie = f"sessionid={client.cookies['sessionid'].value}"
+        env["BASELINE_USER"] = user.username
+        port, base_port = free_port(), free_port()
+        server = start_gunicorn("duban.wsgi:application", port, env)
+        bare = start_gunicorn("benchmarks.baseline_wsgi:application", base_port, env)
+        try:
+            served = hammer(port, "/items/", cookie, arguments.clients, arguments.seconds)
+            plain = hammer(base_port, "/", "", arguments.clients, arguments.seconds)
+        finally:
+            server.terminate()
+            bare.terminate()
+            server.wait()
+            bare.wait()
+        line = (
+            f"| {key} | `/items/` | {served:.1f} req/s | baseline {plain:.1f} req/s | "
+            f"{served / plain:.0%} |"
+        )
+        print(line, flush=True)
+        lines.append(line)
+    return lines
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+def run_timed(command: list[str]) -> tuple[float, float, str]:
+    """Seconds, peak RSS (MB) of the child, and its last line of output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    output = (done.stdout.strip() or done.stderr.strip()).splitlines()
+    last = output[-1] if output else ""
+    if done.returncode != 0:
+        last = f"FAILED ({done.returncode}): {last}"
+    return seconds, max(peak, before) / 1024, last
+
+
+def jobs() -> list[str]:
+    from django.db.models import Count
+
+    from duban import clock
+    from duban.items.lights import annotate_lights
+    from duban.items.models import Confidentiality, Item
+    from duban.items.states import Status
+    from duban.items.sweep import run_sweep
+    from duban.ledger.export import ledger_title, write_ledger
+
+    lines = []
+    moment = clock.now()
+    for run in (1, 2):
+        started = time.perf_counter()
+        result = run_sweep(moment)
+        seconds = time.perf_counter() - started
+        rate = f", {result.sent / seconds:.0f} steps/s" if result.sent else ""
+        lines.append(f"| sweep, run {run} | {seconds:.1f} s | sent {result.sent}{rate} |")
+        print(lines[-1], flush=True)
+
+    year = (
+        Item.objects.values("year")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("year", flat=True)
+        .first()
+    )
+    count = Item.objects.filter(year=year).count()
+    manage = [sys.executable, "manage.py"]
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "year.xlsx"
+        seconds, peak, last = run_timed(
+            [*manage, "export_ledger", "--year", str(year), "--output", str(output)]
+        )
+        lines.append(
+            f"| export_ledger {year} ({count} items) | {seconds:.1f} s | "
+            f"peak RSS {peak:.0f} MB · {last} |"
+        )
+        print(lines[-1], flush=True)
+
+        rows = Item.objects.filter(
+            year=year,
+            confidentiality=Confidentiality.ORDINARY,
+            status__in=(
+                Status.ESTABLISHED,
+                Status.ASSIGNED,
+                Status.IN_PROGRESS,
+                Status.SUBMITTED,
+                Status.COMPLETED,
+            ),
+        ).order_by("pk")[:10_000]
+        sample = Path(folder) / "import.xlsx"
+        write_ledger(
+            annotate_lights(Item.objects.filter(pk__in=list(rows.values_list("pk", flat=True)))),
+            str(sample),
+            title=ledger_title(year),
+            filters="benchmark",
+        )
+        seconds, peak, last = run_timed(
+            [*manage, "import_ledger", str(sample), "--supervisor", "office1", "--dry-run"]
+        )
+        lines.append(f"| import_ledger --dry-run (10,000 rows) | {seconds:.1f} s | {last[:80]} |")
+        print(lines[-1], flush=True)
+    seconds, peak, last = run_timed([*manage, "verify_audit", "--no-anchor"])
+    lines.append(f"| verify_audit | {seconds:.1f} s | {last} |")
+    print(lines[-1], flush=True)
+    return lines
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    setup_django()
+    from django.db import connection
+
+    from duban.items.models import Item
+
+    print(
+        f"# duban pages on {connection.vendor}: {Item.objects.count()} items, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    print("| persona | page | status | queries | median ms | p95 ms | baseline ms, ratio |")
+    print("|---|---|---|---|---|---|---|")
+    latency(arguments)
+    if arguments.throughput:
+        print("\n| persona | page | served | baseline | share |\n|---|---|---|---|---|")
+        throughput(arguments)
+    if arguments.jobs:
+        print("\n| job | time | result |\n|---|---|---|")
+        jobs()
+
+
+if __name__ == "__main__":
+    main()
