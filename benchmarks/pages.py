@@ -96,14 +96,32 @@ def parse_arguments() -> argparse.Namespace:
 
 
 def setup_django() -> None:
+    """Django as in production (DEBUG off), with the keys the database was seeded with:
+    those given in the environment, else the development ones (`manage.py` with
+    DEBUG=1), so that the audit events the pages write still verify."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duban.settings")
-    os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("OTP_REQUIRED", "0")
+    if "DEBUG" not in os.environ:
+        import importlib
+
+        os.environ["DEBUG"] = "1"
+        development = importlib.import_module("duban.settings")
+        os.environ.setdefault("SECRET_KEY", development.SECRET_KEY)
+        os.environ.setdefault("AUDIT_KEY", development.AUDIT_KEY)
+        del sys.modules["duban.settings"]
+        os.environ["DEBUG"] = "0"
+        os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+        os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     import logging
 
     import django
 
     django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:  # pages link their static files through the manifest
+        call_command("collectstatic", interactive=False, verbosity=0)
     # A page a persona may not open is a row of the table, not a traceback.
     for name in ("django.request", "django.security"):
         logging.getLogger(name).setLevel(logging.CRITICAL)

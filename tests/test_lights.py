@@ -344,3 +344,28 @@ def test_r_u4_the_api_gives_the_light_in_the_list_and_the_detail(
         "missed_phase_report": False,
     }
     assert [row["ledger_number"] for row in only_red] == [mixed["red"].ledger_number]
+
+
+def test_r_u4_light_filter_selects_exactly_the_rows_of_each_light(
+    org: Org, mixed: dict[str, Item]
+) -> None:
+    """The ledger and the API filter lights by `light_filter` (ranges of indexed columns
+    first); it must pick exactly the rows whose light is that colour, on any day."""
+    from duban.items.lights import LIGHTS, light_filter, light_thresholds
+
+    item_on(org, dt.date(2026, 9, 1), dt.date(2026, 12, 18))  # yellow by no progress
+    item_on(org, dt.date(2026, 10, 9), dt.date(2026, 10, 13), status="established")
+    item_on(org, dt.date(2026, 9, 24), dt.date(2026, 10, 9), status="submitted")
+    item_on(org, dt.date(2026, 9, 24), dt.date(2026, 10, 20), status="assigned")
+    for day in (dt.date(2026, 10, 9), dt.date(2026, 10, 12), dt.date(2026, 10, 15)):
+        limits = light_thresholds(day)
+        rows = annotate_lights(Item.objects.all(), thresholds=limits)
+        seen = set()
+        for code in LIGHTS:
+            expected = set(rows.filter(light=code).values_list("pk", flat=True))
+            assert set(rows.filter(light_filter(code, limits)).values_list("pk", flat=True)) == (
+                expected
+            ), (day, code)
+            seen |= expected
+        assert seen == set(Item.objects.values_list("pk", flat=True))
+    assert {row["light"] for row in rows.values("light")} == set(LIGHTS)

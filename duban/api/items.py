@@ -18,6 +18,7 @@ from duban import clock
 from duban.items import actions
 from duban.items.errors import InvalidInput
 from duban.items.extension_rules import pending_extension_filter
+from duban.items.lights import LightThresholds, light_filter, light_thresholds
 from duban.items.models import Item
 from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
@@ -108,7 +109,9 @@ def _person(user_id: int | None, field: str) -> User | None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _filtered(queryset: QuerySet[Item], filters: ItemFilters) -> QuerySet[Item]:
+def _filtered(
+    queryset: QuerySet[Item], filters: ItemFilters, thresholds: LightThresholds
+) -> QuerySet[Item]:
     if filters.year is not None:
         queryset = queryset.filter(year=filters.year)
     if filters.source_kind is not None:
@@ -121,7 +124,7 @@ def _filtered(queryset: QuerySet[Item], filters: ItemFilters) -> QuerySet[Item]:
         overdue = Q(deadline__lt=clock.today(), status__in=ACTIVE_STATUSES)
         queryset = queryset.filter(overdue) if filters.overdue else queryset.exclude(overdue)
     if filters.light is not None:  # R-U4; rows come from `present.summary_queryset`
-        queryset = queryset.filter(Q(light=filters.light))
+        queryset = queryset.filter(light_filter(filters.light, thresholds))
     if filters.extension == "pending":  # R-E3: awaiting the approver
         queryset = queryset.filter(pending_extension_filter())
     keyword = (filters.q or "").strip()
@@ -137,7 +140,8 @@ def _filtered(queryset: QuerySet[Item], filters: ItemFilters) -> QuerySet[Item]:
 @router.get("", response={200: ItemPage, **READ_ERRORS})
 def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, Any]:
     """The ledger: the items you may see, filtered, a page at a time."""
-    rows = _filtered(present.summary_queryset(_user(request)), filters)
+    thresholds = light_thresholds()
+    rows = _filtered(present.summary_queryset(_user(request), thresholds), filters, thresholds)
     start = (filters.page - 1) * filters.page_size
     today = clock.today()
     return {

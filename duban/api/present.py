@@ -16,7 +16,7 @@ from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items import policy
 from duban.items.extension_rules import lateness
-from duban.items.lights import annotate_lights, light_fields
+from duban.items.lights import LightThresholds, annotate_lights, light_fields
 from duban.items.models import (
     Adjustment,
     ExtensionRequest,
@@ -75,10 +75,10 @@ def unit(row: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- items
 
 
-def summary_queryset(user: Any) -> QuerySet[Item]:
+def summary_queryset(user: Any, thresholds: LightThresholds | None = None) -> QuerySet[Item]:
     return (
         # Each row carries its warning light and progress flags (R-U4, R-U1, R-F3).
-        annotate_lights(Item.objects.visible_to(user))
+        annotate_lights(Item.objects.visible_to(user), thresholds=thresholds)
         .select_related("lead_unit", "supervising_office")
         .prefetch_related("cooperating_units")
     )

@@ -255,6 +255,27 @@ def annotate_lights(
 NEEDS_ATTENTION = Q(no_progress=True) | Q(missed_milestone=True) | Q(missed_phase_report=True)
 
 
+def light_filter(code: str, thresholds: LightThresholds | None = None) -> Q:
+    """Rows of `annotate_lights` whose light is `code`: exactly `Q(light=code)`, written
+    as ranges of indexed columns (status, deadline) so that the database narrows the
+    rows by index before it works out any light. Red and grey are ranges only; yellow
+    and green also ask the flags, which apply only to items being worked on."""
+    limits = thresholds or light_thresholds()
+    active = Q(status__in=ACTIVE_STATUSES)
+    if code == GREY:
+        return Q(status__in=CLOSED_STATUSES)
+    if code == RED:
+        return active & Q(deadline__lt=limits.today)
+    later = active & Q(deadline__gt=limits.due_soon_until)
+    if code == YELLOW:
+        due_soon = active & Q(deadline__gte=limits.today, deadline__lte=limits.due_soon_until)
+        # Every flag needs the lead unit at work (assigned or in progress).
+        return due_soon | (later & Q(status__in=URGEABLE_STATUSES) & Q(light=YELLOW))
+    if code == GREEN:
+        return later & Q(light=GREEN)
+    return Q(pk__in=[])
+
+
 def light_fields(item: Item, today: dt.date | None = None) -> dict[str, Any]:
     """The light and flags of one item: read from its annotations when it was fetched
     through `annotate_lights`, else worked out with one more query (plus the calendar)."""

@@ -96,6 +96,14 @@ class LedgerCounter(models.Model):
         ]
 
 
+def ledger_years() -> list[int]:
+    """The years that have items, newest first: from the ledger's counters (a row per
+    year and category), not a DISTINCT over the items. A year filter lists them all;
+    a person who sees no item of a year gets an empty list for it."""
+    years = LedgerCounter.objects.filter(last_number__gt=0).values_list("year", flat=True)
+    return sorted(set(years), reverse=True)
+
+
 class ItemQuerySet(models.QuerySet["Item"]):
     def visible_to(self, user: object) -> ItemQuerySet:
         from .visibility import visible_items_filter
@@ -197,6 +205,21 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["lead_unit", "status"]),
+            # The ledger's order (Meta.ordering): its first page is the index's first rows.
+            models.Index(fields=["-year", "source_kind", "-serial"], name="item_ledger_order"),
+            # Every column the visibility rule (R-C5) reads: counting what a person may
+            # see is an index-only scan on PostgreSQL, not a read of the whole table.
+            models.Index(
+                fields=[
+                    "confidentiality",
+                    "supervising_office",
+                    "lead_unit",
+                    "supervisor",
+                    "deciding_leader",
+                ],
+                include=["id"],
+                name="item_visibility",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from duban.organisation.models import Role
 
@@ -31,57 +31,70 @@ from .models import Confidentiality, Item, Recusal
 UNIT_PEOPLE = (Role.UNIT_HEAD, Role.LIAISON, Role.UNIT_MEMBER)
 
 
-def _contact_of(prefix: str, user: Any) -> Q:
-    """The person is the head or the liaison of the unit at `prefix`."""
-    return Q(**{f"{prefix}__head_id": user.pk}) | Q(**{f"{prefix}__liaison_id": user.pk})
+def _units_in_contact(user: Any) -> Any:
+    """The ids of the units the person is the head or the liaison of (a subquery)."""
+    from duban.organisation.models import Unit
+
+    return Unit.objects.filter(Q(head_id=user.pk) | Q(liaison_id=user.pk)).values("pk")
 
 
-def visible_items_filter(user: Any) -> Q:
-    nothing = Q(pk__in=[])
+def _items_of_units(units: Any) -> Any:
+    """The ids of the items that the units (ids or a subquery) cooperate on."""
+    through = Item.cooperating_units.through.objects
+    return through.filter(unit_id__in=units).values("item_id")
+
+
+def visible_items_filter(user: Any, prefix: str = "") -> Q:
+    """R-C5 as one condition on the item row. Every part is a column of the row compared
+    with a constant or an uncorrelated subquery (`id IN (SELECT ...)`), never a join or
+    a correlated EXISTS: the database computes each subquery once (a hashed set) and
+    then tests each row cheaply, or walks an index — which keeps the ledger fast at
+    100,000 items (docs/performance.md).
+
+    `prefix` applies the rule to the item of another row: `visible_items_filter(user,
+    "item__")` on notices tests each notice's own item (a join), instead of asking for
+    every visible item first."""
+
+    def on(**lookups: Any) -> Q:
+        return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+    nothing = on(pk__in=[])
     # Not Q(): an empty Q vanishes when combined with |, taking "everything" with it.
-    everything = Q(pk__isnull=False)
+    everything = on(pk__isnull=False)
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return nothing
 
-    through = Item.cooperating_units.through.objects
-    lead_contact = _contact_of("lead_unit", user)
-    cooperating_contact = Q(
-        Exists(
-            through.filter(item_id=OuterRef("pk")).filter(
-                Q(unit__head_id=user.pk) | Q(unit__liaison_id=user.pk)
-            )
-        )
-    )
+    contacts = _units_in_contact(user)
+    lead_contact = on(lead_unit_id__in=contacts)
+    cooperating_contact = on(pk__in=_items_of_units(contacts))
     unit_people = nothing
     if user.role in UNIT_PEOPLE and user.unit_id:
-        unit_people = Q(lead_unit_id=user.unit_id) | Q(
-            Exists(through.filter(item_id=OuterRef("pk"), unit_id=user.unit_id))
-        )
+        unit_people = on(lead_unit_id=user.unit_id) | on(pk__in=_items_of_units([user.unit_id]))
     office = nothing
     if user.role == Role.OFFICE_SUPERVISOR and user.unit_id:
-        office = Q(supervising_office_id=user.unit_id)
+        office = on(supervising_office_id=user.unit_id)
     leader = user.role == Role.SCHOOL_LEADER
-    named_leader = Q(deciding_leader_id=user.pk) | Q(
-        Exists(Item.named_leaders.through.objects.filter(item_id=OuterRef("pk"), user_id=user.pk))
+    named_leader = on(deciding_leader_id=user.pk) | on(
+        pk__in=Item.named_leaders.through.objects.filter(user_id=user.pk).values("item_id")
     )
 
-    ordinary = Q(confidentiality=Confidentiality.ORDINARY) & (
+    ordinary = on(confidentiality=Confidentiality.ORDINARY) & (
         office | unit_people | (everything if leader else nothing)
     )
-    sensitive = Q(confidentiality=Confidentiality.SENSITIVE) & (
-        Q(supervisor_id=user.pk)
+    sensitive = on(confidentiality=Confidentiality.SENSITIVE) & (
+        on(supervisor_id=user.pk)
         | lead_contact
         | cooperating_contact
         | (named_leader if leader else nothing)
     )
-    restricted = Q(confidentiality__in=(Confidentiality.DISCIPLINE, Confidentiality.CLASSIFIED)) & (
-        office | lead_contact
-    )
+    restricted = on(
+        confidentiality__in=(Confidentiality.DISCIPLINE, Confidentiality.CLASSIFIED)
+    ) & (office | lead_contact)
 
-    recusals = Recusal.objects.filter(item_id=OuterRef("pk")).filter(
+    recusals = Recusal.objects.filter(
         Q(person_id=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk__in=[]))
-    )
-    return (ordinary | sensitive | restricted) & ~Q(Exists(recusals))
+    ).values("item_id")
+    return (ordinary | sensitive | restricted) & ~on(pk__in=recusals)
 
 
 def is_visible_to(user: Any, item: Item) -> bool:

@@ -11,9 +11,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from duban.items.models import Item, Notice
+from duban.items.models import Notice
+from duban.items.visibility import visible_items_filter
 
 
 def inbox(user: Any) -> QuerySet[Notice]:
-    visible_items = Item.objects.visible_to(user).values("pk")
-    return Notice.objects.filter(Q(item__isnull=True) | Q(item__in=visible_items), recipient=user)
+    # The rule is applied to each notice's own item (a join on the recipient's few
+    # notices), not by listing every item the reader may see.
+    return Notice.objects.filter(
+        Q(item__isnull=True) | visible_items_filter(user, "item__"), recipient=user
+    )

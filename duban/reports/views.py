@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from duban import clock
-from duban.items.models import Item, SourceBody, UrgeChannel
+from duban.items.models import SourceBody, UrgeChannel, ledger_years
 from duban.organisation.models import Role, Unit, User
 
 from . import actions, figures, leadership
@@ -63,7 +63,7 @@ def _year(request: HttpRequest) -> int:
 
 
 def _years(user: User, year: int) -> list[int]:
-    years = set(Item.objects.visible_to(user).values_list("year", flat=True).distinct())
+    years = set(ledger_years())
     years.update({clock.today().year, year})
     return sorted(years, reverse=True)
 

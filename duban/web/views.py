@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST, require_safe
 from duban import clock
 from duban.items import actions
 from duban.items.extension_rules import pending_extension_filter
-from duban.items.lights import annotate_lights
-from duban.items.models import Item
+from duban.items.lights import LightThresholds, annotate_lights, light_filter, light_thresholds
+from duban.items.models import Item, ledger_years
 from duban.items.states import ACTIVE_STATUSES
 from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
@@ -48,7 +48,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------- ledger
 
 
-def filter_ledger(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[Item]:
+def filter_ledger(
+    items: QuerySet[Item], filters: dict[str, Any], thresholds: LightThresholds
+) -> QuerySet[Item]:
     """Apply the ledger's filters; `filters` holds only the valid ones."""
     if filters.get("year"):
         items = items.filter(year=filters["year"])
@@ -65,7 +67,7 @@ def filter_ledger(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[It
     elif filters.get("overdue") == "no":
         items = items.exclude(overdue)
     if filters.get("light"):  # R-U4; the rows carry `light` (annotate_lights)
-        items = items.filter(Q(light=filters["light"]))
+        items = items.filter(light_filter(filters["light"], thresholds))
     if filters.get("extension") == "pending":  # R-E3: awaiting the approver
         items = items.filter(pending_extension_filter())
     keyword = (filters.get("q") or "").strip()
@@ -82,13 +84,13 @@ def ledger_items(user: User, query: Any) -> tuple[LedgerFilterForm, QuerySet[Ite
     """The ledger's filter form and rows for `query` (the page's GET parameters): the
     page and its Excel export (duban.ledger) both take their rows from here."""
     visible = Item.objects.visible_to(user)
-    years = list(visible.order_by("-year").values_list("year", flat=True).distinct())
-    form = LedgerFilterForm(query or None, years=years)
+    form = LedgerFilterForm(query or None, years=ledger_years())
     filters: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()  # an invalid filter is shown as an error and ignored
         filters = form.cleaned_data
-    return form, filter_ledger(annotate_lights(visible), filters)
+    thresholds = light_thresholds()
+    return form, filter_ledger(annotate_lights(visible, thresholds=thresholds), filters, thresholds)
 
 
 @require_safe
