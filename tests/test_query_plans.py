@@ -92,3 +92,26 @@ def test_the_ledger_and_the_unread_count_use_indexes(ledger: Org, who: str, quer
     reads = [step for step in steps if " items_item " in f"{step} "]
     assert reads and all("USING" in step for step in reads), steps
     assert Item.objects.count() == 3
+
+
+@pytest.mark.parametrize("keyword", ["专项", "修订本科生", "第0002号", "o", "It's 50%", "教务\\处"])
+def test_search_finds_exactly_what_the_keyword_is_in(org: Org, keyword: str) -> None:
+    """`keyword_filter` (with the bigram index on PostgreSQL) selects exactly the items
+    whose number, title or content contains the keyword, case aside."""
+    from django.db.models import Q
+
+    from duban.items.search import keyword_filter
+
+    establish(org, title="修订本科生培养方案", content="完成专项整改")
+    establish(org, title="It's 50% done", content="教务\\处 IT")
+    establish(org, title="其他事项", content="无关内容")
+    plain = (
+        Q(title__icontains=keyword)
+        | Q(ledger_number__icontains=keyword)
+        | Q(content__icontains=keyword)
+    )
+    expected = set(Item.objects.filter(plain).values_list("pk", flat=True))
+    assert set(Item.objects.filter(keyword_filter(keyword)).values_list("pk", flat=True)) == (
+        expected
+    )
+    assert expected or keyword == "o"

@@ -20,6 +20,7 @@ from duban.items.errors import InvalidInput
 from duban.items.extension_rules import pending_extension_filter
 from duban.items.lights import LightThresholds, light_filter, light_thresholds
 from duban.items.models import Item
+from duban.items.search import keyword_filter
 from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
 from duban.organisation.models import Unit, User
@@ -129,11 +130,7 @@ def _filtered(
         queryset = queryset.filter(pending_extension_filter())
     keyword = (filters.q or "").strip()
     if keyword:
-        queryset = queryset.filter(
-            Q(title__icontains=keyword)
-            | Q(content__icontains=keyword)
-            | Q(ledger_number__icontains=keyword)
-        )
+        queryset = queryset.filter(keyword_filter(keyword))
     return queryset
 
 

@@ -19,6 +19,7 @@ from duban.items import actions
 from duban.items.extension_rules import pending_extension_filter
 from duban.items.lights import LightThresholds, annotate_lights, light_filter, light_thresholds
 from duban.items.models import Item, ledger_years
+from duban.items.search import keyword_filter
 from duban.items.states import ACTIVE_STATUSES
 from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
@@ -72,11 +73,7 @@ def filter_ledger(
         items = items.filter(pending_extension_filter())
     keyword = (filters.get("q") or "").strip()
     if keyword:
-        items = items.filter(
-            Q(title__icontains=keyword)
-            | Q(ledger_number__icontains=keyword)
-            | Q(content__icontains=keyword)
-        )
+        items = items.filter(keyword_filter(keyword))
     return items
 
 

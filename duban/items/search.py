@@ -1,0 +1,52 @@
+"""Searching items by keyword: the one rule the ledger and the API share.
+
+An item matches when its ledger number, title or content contains the keyword, case
+aside (ILIKE). On PostgreSQL a keyword of two characters or more is first looked up in
+the bigram index (migration items 0009): every two-character slice of the keyword must
+be among the item's slices, which the GIN index answers without reading the items;
+ILIKE then confirms the match on the rows found. The two conditions together select
+exactly what ILIKE alone would.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+
+# At most this many slices go into the index lookup; ILIKE checks the rest.
+MAX_BIGRAMS = 32
+INDEXED = (
+    'duban_bigrams("items_item"."ledger_number" || \' \' || "items_item"."title" '
+    '|| \' \' || "items_item"."content")'
+)
+
+
+def bigrams(keyword: str) -> list[str]:
+    text = keyword.lower()
+    slices = []
+    for index in range(len(text) - 1):
+        piece = text[index : index + 2]
+        if piece not in slices:
+            slices.append(piece)
+    return slices[:MAX_BIGRAMS]
+
+
+def tsquery(slices: list[str]) -> str:
+    """The slices as a tsquery literal: each quoted, quotes and backslashes escaped."""
+    quoted = ("'" + piece.replace("\\", "\\\\").replace("'", "''") + "'" for piece in slices)
+    return " & ".join(quoted)
+
+
+def keyword_filter(keyword: str) -> Q:
+    """Items whose number, title or content contains `keyword` (see the module)."""
+    matches = (
+        Q(title__icontains=keyword)
+        | Q(ledger_number__icontains=keyword)
+        | Q(content__icontains=keyword)
+    )
+    slices = bigrams(keyword)
+    if connection.vendor != "postgresql" or not slices:
+        return matches
+    indexed = RawSQL(f"{INDEXED} @@ %s::tsquery", [tsquery(slices)], output_field=BooleanField())
+    return Q(indexed) & matches
