@@ -23,6 +23,8 @@ from duban.items.models import SOURCE_BODIES, Confidentiality, SourceBody, Sourc
 from duban.items.states import Status
 from duban.organisation.models import Role, Unit, User
 
+from .widgets import FastSelect
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -187,17 +189,34 @@ LIGHT_FILTER_CHOICES = [("", _("全部")), *LIGHT_CHOICES]  # R-U4
 
 
 class LedgerFilterForm(forms.Form):
-    year = forms.TypedChoiceField(label=_("年度"), required=False, coerce=int, empty_value=None)
+    # Selects written in Python (duban.web.widgets): the form is on every ledger page.
+    year = forms.TypedChoiceField(
+        label=_("年度"), required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
     source_kind = forms.ChoiceField(
-        label=_("来源类别"), required=False, choices=[("", _("全部")), *SourceKind.choices]
+        label=_("来源类别"),
+        required=False,
+        choices=[("", _("全部")), *SourceKind.choices],
+        widget=FastSelect,
     )
     status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部")), *Status.choices]
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部")), *Status.choices],
+        widget=FastSelect,
     )
-    lead_unit = UnitChoiceField(label=_("承办单位"), queryset=Unit.objects.none(), required=False)
-    overdue = forms.ChoiceField(label=_("是否超期"), required=False, choices=OVERDUE_CHOICES)
-    extension = forms.ChoiceField(label=_("延期申请"), required=False, choices=EXTENSION_CHOICES)
-    light = forms.ChoiceField(label=_("预警灯"), required=False, choices=LIGHT_FILTER_CHOICES)
+    lead_unit = UnitChoiceField(
+        label=_("承办单位"), queryset=Unit.objects.none(), required=False, widget=FastSelect
+    )
+    overdue = forms.ChoiceField(
+        label=_("是否超期"), required=False, choices=OVERDUE_CHOICES, widget=FastSelect
+    )
+    extension = forms.ChoiceField(
+        label=_("延期申请"), required=False, choices=EXTENSION_CHOICES, widget=FastSelect
+    )
+    light = forms.ChoiceField(
+        label=_("预警灯"), required=False, choices=LIGHT_FILTER_CHOICES, widget=FastSelect
+    )
     q = forms.CharField(label=_("关键词"), required=False, max_length=100)
 
     def __init__(self, *args: Any, years: list[int], **kwargs: Any) -> None:
