@@ -69,7 +69,7 @@ from duban.workcalendar.calendar import WorkCalendar
 from .lights import URGEABLE_STATUSES as SWEPT_STATUSES
 from .lights import LightThresholds, annotate_lights, light_thresholds, start_of
 from .models import OPEN_PART_STATUSES, Item, Urge, UrgeChannel, WorkPart
-from .visibility import is_visible_to
+from .visibility import visible_pairs
 
 DEADLINE_3 = "deadline-3"
 DEADLINE_0 = "deadline-0"
@@ -134,10 +134,14 @@ def run_sweep(at: dt.datetime) -> SweepResult:
                 step__in={step.key for step in planned},
             ).values_list("item_id", "step")
         )
-        for step in planned:
-            if (step.item.pk, step.key) in sent:
-                continue
-            notice = _claim_and_send(step, at)
+        unsent = [step for step in planned if (step.item.pk, step.key) not in sent]
+        # Whoever may not see the item is not told about it (a discipline item, a
+        # recusal): one visibility query per recipient for the whole run.
+        seeing = visible_pairs(
+            (person, step.item.pk) for step in unsent for person in step.recipients
+        )
+        for step in unsent:
+            notice = _claim_and_send(step, at, seeing)
             if notice is not None:
                 result.notices.append(notice)
         # Spot checks' rectifications climb the same ladder (R-K1, R-U3).
@@ -410,15 +414,17 @@ def _phase_step(item: Item, limits: LightThresholds) -> PlannedStep:
     )
 
 
-def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
+def _claim_and_send(
+    step: PlannedStep, at: dt.datetime, seeing: set[tuple[int, int]]
+) -> SweepNotice | None:
     """Insert the step's Urge, the claim, and send it in the same transaction; None
-    when another run has claimed it (or no recipient may see the item)."""
+    when another run has claimed it (or no recipient may see the item: `seeing`, the
+    (person, item) pairs the visibility rule allows)."""
     from duban.notify.outbox import notify
 
     item = step.item
-    # Whoever may not see the item is not told about it (a discipline item, a recusal).
     recipients = [
-        person for person in step.recipients if person.is_active and is_visible_to(person, item)
+        person for person in step.recipients if person.is_active and (person.pk, item.pk) in seeing
     ]
     if not recipients:
         return None
@@ -439,7 +445,13 @@ def _claim_and_send(step: PlannedStep, at: dt.datetime) -> SweepNotice | None:
                 )
         except IntegrityError:
             return None  # another sweep claimed this step first and sends it
-        notify(recipients, item, step.title, step.body)
+        notify(
+            recipients,
+            item,
+            step.title,
+            step.body,
+            seeing=frozenset(person.pk for person in recipients),
+        )
         record(
             None,
             "reminder",

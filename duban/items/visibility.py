@@ -20,6 +20,7 @@ Who sees what:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Field, ForeignObject, Lookup, Q
@@ -120,6 +121,21 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
 
 def is_visible_to(user: Any, item: Item) -> bool:
     return Item.objects.visible_to(user).filter(pk=item.pk).exists()
+
+
+def visible_pairs(pairs: Iterable[tuple[Any, int]]) -> set[tuple[int, int]]:
+    """Which (person, item id) pairs the rule lets see: one query per distinct person,
+    however many items (the sweep asks for thousands of pairs at once)."""
+    items_of: dict[int, set[int]] = {}
+    people: dict[int, Any] = {}
+    for person, item_id in pairs:
+        people[person.pk] = person
+        items_of.setdefault(person.pk, set()).add(item_id)
+    allowed: set[tuple[int, int]] = set()
+    for person_id, item_ids in items_of.items():
+        visible = Item.objects.visible_to(people[person_id]).filter(pk__in=item_ids)
+        allowed.update((person_id, item_id) for item_id in visible.values_list("pk", flat=True))
+    return allowed
 
 
 def is_recused(user: Any, item: Item) -> bool:

@@ -54,10 +54,13 @@ def notify(
     body: str = "",
     *,
     force_channels: Sequence[str] = (),
+    seeing: frozenset[int] = frozenset(),
 ) -> list[Notice]:
     """Put a notice in each recipient's inbox (once per person) and queue its delivery
     on the person's channels; `force_channels` (e.g. ("sms",)) adds channels the
-    sender chose regardless of preferences. Returns the notices written."""
+    sender chose regardless of preferences. `seeing`: the ids of recipients the caller
+    has just found may see the item (`visibility.visible_pairs`), not asked again.
+    Returns the notices written."""
     unknown = set(force_channels) - FORCEABLE_CHANNELS
     if unknown:
         raise ValueError(f"unknown notification channels: {sorted(unknown)}")
@@ -72,7 +75,7 @@ def notify(
     if item is not None:
         # A notice shows its item, so it goes only to people who may see it (R-C5):
         # never to a recused person or unit, whatever their role (R-C4).
-        people = [person for person in people if is_visible_to(person, item)]
+        people = [person for person in people if person.pk in seeing or is_visible_to(person, item)]
     if not people:
         return []
     with transaction.atomic(savepoint=False):
