@@ -445,11 +445,12 @@ class Column:
     figure: Figure | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cell:
     column: Column
     count: int = 0
     rate: float | None = None
+    href: str = ""  # the cell's drill-down page, filled in by the view
 
 
 @dataclass

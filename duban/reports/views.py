@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -108,11 +109,13 @@ def assessment(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     units = _assessment_units(user)
     year = _year(request)
+    table = figures.compute_assessment(user, year, units)
+    _link_cells(table)
     return render(
         request,
         "reports/assessment.html",
         {
-            "assessment": figures.compute_assessment(user, year, units),
+            "assessment": table,
             "year": year,
             "years": _years(user, year),
             "rate_definition": figures.RATE_DEFINITION,
@@ -121,6 +124,20 @@ def assessment(request: HttpRequest) -> HttpResponse:
             "tab": "assessment",
         },
     )
+
+
+# Stand-ins reversed once, then replaced per cell: a 100-unit table has 2,000 links.
+_UNIT_MARK, _FIGURE_MARK = 987_654_321, "figurekeymark"
+
+
+def _link_cells(table: figures.Assessment) -> None:
+    """Each figure cell's drill-down link (reports-assessment-figure)."""
+    pattern = reverse("reports-assessment-figure", args=[table.year, _UNIT_MARK, _FIGURE_MARK])
+    for row in table.rows:
+        unit_link = pattern.replace(str(_UNIT_MARK), str(row.unit.pk))
+        for cell in row.cells:
+            if cell.column.figure is not None:
+                cell.href = unit_link.replace(_FIGURE_MARK, cell.column.key)
 
 
 def _csv_cell(value: Any) -> str:
