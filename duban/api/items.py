@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -17,11 +17,9 @@ from ninja import Query, Router, Status
 from duban import clock
 from duban.items import actions
 from duban.items.errors import InvalidInput
-from duban.items.extension_rules import pending_extension_filter
-from duban.items.lights import LightThresholds, light_filter, light_thresholds
+from duban.items.lights import LightThresholds, light_thresholds
+from duban.items.listing import LedgerFilters, filter_items
 from duban.items.models import Item
-from duban.items.search import keyword_filter
-from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
 from duban.organisation.models import Unit, User
 
@@ -113,25 +111,21 @@ def _person(user_id: int | None, field: str) -> User | None:
 def _filtered(
     queryset: QuerySet[Item], filters: ItemFilters, thresholds: LightThresholds
 ) -> QuerySet[Item]:
-    if filters.year is not None:
-        queryset = queryset.filter(year=filters.year)
-    if filters.source_kind is not None:
-        queryset = queryset.filter(source_kind=filters.source_kind)
-    if filters.status is not None:
-        queryset = queryset.filter(status=filters.status)
-    if filters.lead_unit is not None:
-        queryset = queryset.filter(lead_unit_id=filters.lead_unit)
-    if filters.overdue is not None:
-        overdue = Q(deadline__lt=clock.today(), status__in=ACTIVE_STATUSES)
-        queryset = queryset.filter(overdue) if filters.overdue else queryset.exclude(overdue)
-    if filters.light is not None:  # R-U4; rows come from `present.summary_queryset`
-        queryset = queryset.filter(light_filter(filters.light, thresholds))
-    if filters.extension == "pending":  # R-E3: awaiting the approver
-        queryset = queryset.filter(pending_extension_filter())
-    keyword = (filters.q or "").strip()
-    if keyword:
-        queryset = queryset.filter(keyword_filter(keyword))
-    return queryset
+    """The ledger's rule (duban.items.listing); rows from `present.summary_queryset`."""
+    return filter_items(
+        queryset,
+        LedgerFilters(
+            year=filters.year,
+            source_kind=filters.source_kind,
+            status=filters.status,
+            lead_unit=filters.lead_unit,
+            overdue=filters.overdue,
+            light=filters.light,
+            pending_extension=filters.extension == "pending",
+            keyword=filters.q or "",
+        ),
+        thresholds,
+    )
 
 
 @router.get("", response={200: ItemPage, **READ_ERRORS})

@@ -9,18 +9,16 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from duban import clock
 from duban.items import actions
-from duban.items.extension_rules import pending_extension_filter
-from duban.items.lights import LightThresholds, annotate_lights, light_filter, light_thresholds
+from duban.items.lights import annotate_lights, light_thresholds
+from duban.items.listing import LedgerFilters, filter_items
 from duban.items.models import Item, ledger_years
-from duban.items.search import keyword_filter
-from duban.items.states import ACTIVE_STATUSES
 from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
 
@@ -49,32 +47,20 @@ def my_work(request: HttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------- ledger
 
 
-def filter_ledger(
-    items: QuerySet[Item], filters: dict[str, Any], thresholds: LightThresholds
-) -> QuerySet[Item]:
-    """Apply the ledger's filters; `filters` holds only the valid ones."""
-    if filters.get("year"):
-        items = items.filter(year=filters["year"])
-    if filters.get("source_kind"):
-        items = items.filter(source_kind=filters["source_kind"])
-    if filters.get("status"):
-        items = items.filter(status=filters["status"])
-    if filters.get("lead_unit"):
-        items = items.filter(lead_unit=filters["lead_unit"])
-    # An item is overdue from the day after its deadline while it is still active (R-U4).
-    overdue = Q(status__in=ACTIVE_STATUSES, deadline__lt=clock.today())
-    if filters.get("overdue") == "yes":
-        items = items.filter(overdue)
-    elif filters.get("overdue") == "no":
-        items = items.exclude(overdue)
-    if filters.get("light"):  # R-U4; the rows carry `light` (annotate_lights)
-        items = items.filter(light_filter(filters["light"], thresholds))
-    if filters.get("extension") == "pending":  # R-E3: awaiting the approver
-        items = items.filter(pending_extension_filter())
-    keyword = (filters.get("q") or "").strip()
-    if keyword:
-        items = items.filter(keyword_filter(keyword))
-    return items
+def ledger_filters(cleaned: dict[str, Any]) -> LedgerFilters:
+    """The form's valid filters as the ledger's rule takes them."""
+    overdue = {"yes": True, "no": False}.get(cleaned.get("overdue") or "")
+    unit = cleaned.get("lead_unit")
+    return LedgerFilters(
+        year=cleaned.get("year") or None,
+        source_kind=cleaned.get("source_kind") or None,
+        status=cleaned.get("status") or None,
+        lead_unit=unit.pk if unit is not None else None,
+        overdue=overdue,
+        light=cleaned.get("light") or None,
+        pending_extension=cleaned.get("extension") == "pending",
+        keyword=cleaned.get("q") or "",
+    )
 
 
 def ledger_items(user: User, query: Any) -> tuple[LedgerFilterForm, QuerySet[Item]]:
@@ -87,7 +73,8 @@ def ledger_items(user: User, query: Any) -> tuple[LedgerFilterForm, QuerySet[Ite
         form.is_valid()  # an invalid filter is shown as an error and ignored
         filters = form.cleaned_data
     thresholds = light_thresholds()
-    return form, filter_ledger(annotate_lights(visible, thresholds=thresholds), filters, thresholds)
+    rows = annotate_lights(visible, thresholds=thresholds)
+    return form, filter_items(rows, ledger_filters(filters), thresholds)
 
 
 @require_safe
