@@ -68,11 +68,11 @@ def test_r_u3_two_workers_at_once_send_each_step_once(org: Org, monkeypatch: Any
 
     outcomes: list[bool] = []
 
-    def claim_after_both_selected(step: Any, moment: dt.datetime) -> Any:
+    def claim_after_both_selected(step: Any, moment: dt.datetime, seeing: Any) -> Any:
         if not getattr(claimed_once, "waited", False):
             claimed_once.waited = True
             both_selected.wait()
-        notice = claim(step, moment)
+        notice = claim(step, moment, seeing)
         outcomes.append(notice is not None)
         return notice
 
