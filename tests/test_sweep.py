@@ -420,21 +420,26 @@ def test_the_sweep_selects_its_candidates_in_a_fixed_number_of_queries(
     _due(org, count)
     when = moment(dt.date(2026, 10, 14))
     with time_machine.travel(when, tick=False):
-        # Sending: a fixed cost plus a constant per notice.
-        with django_assert_max_num_queries(SELECTION_QUERIES + PER_NOTICE_QUERIES * count):
+        # Sending: a fixed cost per batch of steps, plus the audit chain's head moved
+        # once per notice.
+        with django_assert_max_num_queries(
+            SELECTION_QUERIES + VISIBILITY_QUERIES + PER_BATCH_QUERIES + count
+        ):
             assert run_sweep(when).sent == count
         # Everything already sent: the selection alone, whatever the number of items.
         with django_assert_num_queries(SELECTION_QUERIES):
             assert run_sweep(when).sent == 0
 
 
-# calendar years + days (a window wide enough for these deadlines), candidates, steps
-# already sent, the open work parts (R-A4) and the open rectifications
-# (duban.spotchecks.reminders)
-SELECTION_QUERIES = 6
-# visibility of each recipient (3, then again in the outbox), claim savepoint + insert,
-# notify, audit chain
-PER_NOTICE_QUERIES = 19
+# calendar years + days (a window wide enough for these deadlines), candidates, their
+# units and the units' liaisons, heads and leaders, steps already sent, the open work
+# parts (R-A4) and the open rectifications (duban.spotchecks.reminders)
+SELECTION_QUERIES = 10
+# the visibility rule, once per recipient for the whole run (liaison, head, leader)
+VISIBILITY_QUERIES = 3
+# savepoint, item locks, steps sent, urges, notices, preferences, the audit head's
+# get-or-create and lock, the events, the two savepoints released
+PER_BATCH_QUERIES = 12
 
 
 # ----------------------------------------------------------------------------- the task
@@ -450,3 +455,27 @@ def test_the_sweep_task_runs_a_sweep_as_of_now(org: Org) -> None:
         assert sweep.call() == {"sent": 1}
         assert sweep.call() == {"sent": 0}
     assert Urge.objects.get().item == item
+
+
+def test_r_u3_steps_are_claimed_in_batches_each_sent_once_with_a_valid_chain(
+    org: Org, monkeypatch: Any
+) -> None:
+    from duban.audit.models import AuditEvent
+    from duban.audit.verification import verify_chain
+    from duban.items import sweep
+
+    monkeypatch.setattr(sweep, "CLAIM_BATCH", 2)
+    _due(org, 5)
+    events_before = AuditEvent.objects.filter(verb="reminder").count()
+    when = moment(dt.date(2026, 10, 14))
+    with time_machine.travel(when, tick=False):
+        result = run_sweep(when)
+        assert run_sweep(when).sent == 0
+    # Three batches (2, 2, 1): every item's step once, each with its notices and event.
+    assert result.sent == 5
+    assert Urge.objects.filter(step="overdue-7").count() == 5
+    assert AuditEvent.objects.filter(verb="reminder").count() == events_before + 5
+    steps = AuditEvent.objects.filter(verb="reminder").values_list("data__step", flat=True)
+    assert set(steps) == {"overdue-7"}
+    verdict = verify_chain()
+    assert verdict.intact, verdict

@@ -2,8 +2,8 @@
 
 Two threads, each with its own database connection, run `run_sweep` at the same
 moment. Both have selected the same steps before either claims one (a barrier holds
-them), so every claim is a real race; the unique (item, step) constraint lets one
-insert through and the loser sends nothing. PostgreSQL only: SQLite has a single
+them), so every claim is a real race; the claim locks the batch's items, so one
+sends and the other, once the first commits, finds the steps sent and sends nothing. PostgreSQL only: SQLite has a single
 writer, so there is no race to win there.
 """
 
@@ -68,13 +68,14 @@ def test_r_u3_two_workers_at_once_send_each_step_once(org: Org, monkeypatch: Any
 
     outcomes: list[bool] = []
 
-    def claim_after_both_selected(step: Any, moment: dt.datetime, seeing: Any) -> Any:
+    def claim_after_both_selected(steps: Any, moment: dt.datetime, seeing: Any) -> Any:
         if not getattr(claimed_once, "waited", False):
             claimed_once.waited = True
             both_selected.wait()
-        notice = claim(step, moment, seeing)
-        outcomes.append(notice is not None)
-        return notice
+        notices = claim(steps, moment, seeing)
+        claimed = {(notice.item_id, notice.step) for notice in notices}
+        outcomes.extend((step.item.pk, step.key) in claimed for step in steps)
+        return notices
 
     monkeypatch.setattr(sweep, "_claim_and_send", claim_after_both_selected)
     results: list[SweepResult] = []

@@ -38,16 +38,18 @@ counted only by `duban.workcalendar.calendar`. The rules, as implemented:
 - `step_label(key)` says a step in words (pages, documents and the audit summary).
 
 Exactly once: each step is an automatic `Urge` (no person urging, channel "system",
-the step as its key) and the unique constraint on (item, step) is the claim. Each
-notice is claimed in its own transaction: insert the Urge, write the notices through
-`duban.notify.outbox.notify` and the audit event, commit. A second worker inserting the
-same step waits for the first and fails on the constraint, so its transaction is rolled
-back and it sends nothing; only the inserter notifies. Run `run_sweep` outside any
-transaction, so each claim commits on its own.
+the step as its key), unique on (item, step). Steps are claimed in batches of
+CLAIM_BATCH, each in its own transaction: lock the batch's items (in id order), skip
+the steps already sent, insert the others' Urges, write their notices through
+`duban.notify.outbox.notify_many` and their audit events, commit. A second worker
+claiming the same items waits for the lock, then finds the steps sent and sends
+nothing; the unique constraint is the backstop. Run `run_sweep` outside any
+transaction, so each batch commits on its own.
 
 Candidates are selected set-based: a fixed number of queries whatever the number of
 items (the calendar, the candidate items with their people, the steps already sent),
-then a constant number per notice sent.
+then a constant number per batch and one per audit event (the chain's head moves
+one event at a time).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,6 +81,7 @@ REMINDER_WORKDAYS = 3  # deadline-3
 OVERDUE_EVERY = 3  # overdue-1, overdue-4, overdue-7, ...
 LEADER_FROM = 5  # leader-5, then the leader in every later overdue step
 FIRST_FEEDBACK_WORKDAYS = 1  # R-F2
+CLAIM_BATCH = 200  # steps claimed and sent per transaction
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,9 @@ def run_sweep(at: dt.datetime) -> SweepResult:
         seeing = visible_pairs(
             (person, step.item.pk) for step in unsent for person in step.recipients
         )
-        for step in unsent:
-            notice = _claim_and_send(step, at, seeing)
-            if notice is not None:
-                result.notices.append(notice)
+        for start in range(0, len(unsent), CLAIM_BATCH):
+            batch = unsent[start : start + CLAIM_BATCH]
+            result.notices.extend(_claim_and_send(batch, at, seeing))
         # Spot checks' rectifications climb the same ladder (R-K1, R-U3).
         from duban.spotchecks.reminders import sweep_rectifications
 
@@ -161,16 +163,21 @@ def due_steps(today: dt.date, calendar: WorkCalendar, limits: LightThresholds) -
             | Q(urgent=True, last_feedback_at__isnull=True, assigned_at__lt=first_feedback_before)
             | Q(missed_phase_report=True)
         )
-        .select_related("lead_unit__liaison", "lead_unit__head", "lead_unit__leader_in_charge")
+        # A hundred units' people, once each, rather than joined to every row.
+        .prefetch_related("lead_unit__liaison", "lead_unit__head", "lead_unit__leader_in_charge")
         .order_by("deadline", "pk")
     )
     overdue = [item.deadline for item in items if item.deadline < today]
     if overdue:
         # One read of the calendar covers every overdue count below.
         calendar.ensure_loaded(min(overdue), today)
+    # The ladder's rung depends only on the deadline: worked out once per date.
+    rungs: dict[dt.date, Rung | None] = {}
     planned: list[PlannedStep] = []
     for item in items:
-        step = _deadline_step(item, today, calendar, limits)
+        if item.deadline not in rungs:
+            rungs[item.deadline] = ladder_rung(item.deadline, today, calendar, limits)
+        step = _deadline_step(item, today, rungs[item.deadline])
         if step is not None:
             planned.append(step)
         if (
@@ -314,11 +321,8 @@ def ladder_rung(
     return Rung(DEADLINE_3, day, calendar.workdays_between(today, deadline).count)
 
 
-def _deadline_step(
-    item: Item, today: dt.date, calendar: WorkCalendar, limits: LightThresholds
-) -> PlannedStep | None:
+def _deadline_step(item: Item, today: dt.date, rung: Rung | None) -> PlannedStep | None:
     deadline = item.deadline
-    rung = ladder_rung(deadline, today, calendar, limits)
     if rung is None:
         return None
     facts: dict[str, Any] = {
@@ -415,50 +419,87 @@ def _phase_step(item: Item, limits: LightThresholds) -> PlannedStep:
 
 
 def _claim_and_send(
-    step: PlannedStep, at: dt.datetime, seeing: set[tuple[int, int]]
-) -> SweepNotice | None:
-    """Insert the step's Urge, the claim, and send it in the same transaction; None
-    when another run has claimed it (or no recipient may see the item: `seeing`, the
-    (person, item) pairs the visibility rule allows)."""
-    from duban.notify.outbox import notify
+    steps: list[PlannedStep], at: dt.datetime, seeing: set[tuple[int, int]]
+) -> list[SweepNotice]:
+    """Claim a batch of steps and send them, in one transaction: lock the batch's items,
+    skip the steps already sent, insert the others' Urges, write their notices and
+    audit events. A second sweep claiming the same items waits for the lock and then
+    finds the steps sent; the unique (item, step) constraint stays the backstop.
+    Recipients are those of `seeing`, the (person, item) pairs the visibility rule
+    allows; a step nobody may receive is not sent."""
+    from duban.audit.models import Entry, record_many
+    from duban.notify.outbox import Message, notify_many
 
-    item = step.item
-    recipients = [
-        person for person in step.recipients if person.is_active and (person.pk, item.pk) in seeing
-    ]
-    if not recipients:
-        return None
-    names = tuple(str(person.full_name or person.username) for person in recipients)
+    addressed = []
+    for step in steps:
+        recipients = [
+            person
+            for person in step.recipients
+            if person.is_active and (person.pk, step.item.pk) in seeing
+        ]
+        if recipients:
+            addressed.append((step, recipients))
+    if not addressed:
+        return []
+    item_ids = sorted({step.item.pk for step, _recipients in addressed})
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Urge.objects.create(
-                    item=item,
-                    unit=step.part.unit if step.part else item.lead_unit,
-                    part=step.part,
-                    recipient=recipients[0],
-                    channel=UrgeChannel.SYSTEM,
-                    note=step.body,
-                    urged_by=None,
-                    step=step.key,
-                    created_at=at,
+        list(
+            Item.objects.select_for_update()
+            .filter(pk__in=item_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        sent = set(
+            Urge.objects.filter(
+                item_id__in=item_ids, step__in={step.key for step, _recipients in addressed}
+            ).values_list("item_id", "step")
+        )
+        claimed = [
+            (step, recipients)
+            for step, recipients in addressed
+            if (step.item.pk, step.key) not in sent
+        ]
+        Urge.objects.bulk_create(
+            Urge(
+                item=step.item,
+                unit=step.part.unit if step.part else step.item.lead_unit,
+                part=step.part,
+                recipient=recipients[0],
+                channel=UrgeChannel.SYSTEM,
+                note=step.body,
+                urged_by=None,
+                step=step.key,
+                created_at=at,
+            )
+            for step, recipients in claimed
+        )
+        notify_many(
+            [
+                Message(
+                    recipients,
+                    step.item,
+                    step.title,
+                    step.body,
+                    seeing=frozenset(person.pk for person in recipients),
                 )
-        except IntegrityError:
-            return None  # another sweep claimed this step first and sends it
-        notify(
-            recipients,
-            item,
-            step.title,
-            step.body,
-            seeing=frozenset(person.pk for person in recipients),
+                for step, recipients in claimed
+            ]
         )
-        record(
-            None,
-            "reminder",
-            _("系统自动提醒（%(step)s），发送给%(names)s")
-            % {"step": step_label(step.key), "names": "、".join(names)},
-            item=item,
-            unit=step.part.unit if step.part else item.lead_unit,
-            data={"step": step.key, "recipients": [person.pk for person in recipients]},
-        )
-    return SweepNotice(item.pk, item.ledger_number, step.key, names)
+        notices = []
+        entries = []
+        for step, recipients in claimed:
+            names = tuple(str(person.full_name or person.username) for person in recipients)
+            entries.append(
+                Entry(
+                    None,
+                    "reminder",
+                    _("系统自动提醒（%(step)s），发送给%(names)s")
+                    % {"step": step_label(step.key), "names": "、".join(names)},
+                    item=step.item,
+                    unit=step.part.unit if step.part else step.item.lead_unit,
+                    data={"step": step.key, "recipients": [person.pk for person in recipients]},
+                )
+            )
+            notices.append(SweepNotice(step.item.pk, step.item.ledger_number, step.key, names))
+        record_many(entries)
+    return notices

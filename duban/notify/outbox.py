@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -47,6 +48,17 @@ def inbox_only() -> Iterator[None]:
         _quiet.on = previous
 
 
+@dataclass(frozen=True)
+class Message:
+    """One notice to several people about one item (see `notify_many`)."""
+
+    recipients: Iterable[Any]
+    item: Any
+    title: str
+    body: str = ""
+    seeing: frozenset[int] = frozenset()
+
+
 def notify(
     recipients: Iterable[Any],
     item: Any,
@@ -61,43 +73,73 @@ def notify(
     sender chose regardless of preferences. `seeing`: the ids of recipients the caller
     has just found may see the item (`visibility.visible_pairs`), not asked again.
     Returns the notices written."""
+    message = Message(recipients, item, title, body, seeing)
+    return notify_many([message], force_channels=force_channels)[0]
+
+
+def notify_many(
+    messages: Sequence[Message], *, force_channels: Sequence[str] = ()
+) -> list[list[Notice]]:
+    """`notify` for several messages at once, in a constant number of queries (the
+    sweep's batches): the notices written for each message, in order."""
     unknown = set(force_channels) - FORCEABLE_CHANNELS
     if unknown:
         raise ValueError(f"unknown notification channels: {sorted(unknown)}")
     now = clock.now()
-    people: list[Any] = []
-    seen: set[int] = set()
-    for person in recipients:
-        if person is None or person.pk in seen:
-            continue
-        seen.add(person.pk)
-        people.append(person)
-    if item is not None:
-        # A notice shows its item, so it goes only to people who may see it (R-C5):
-        # never to a recused person or unit, whatever their role (R-C4).
-        people = [person for person in people if person.pk in seeing or is_visible_to(person, item)]
-    if not people:
-        return []
+    addressed: list[tuple[Message, list[Any]]] = []
+    for message in messages:
+        people: list[Any] = []
+        seen: set[int] = set()
+        for person in message.recipients:
+            if person is None or person.pk in seen:
+                continue
+            seen.add(person.pk)
+            people.append(person)
+        if message.item is not None:
+            # A notice shows its item, so it goes only to people who may see it (R-C5):
+            # never to a recused person or unit, whatever their role (R-C4).
+            people = [
+                person
+                for person in people
+                if person.pk in message.seeing or is_visible_to(person, message.item)
+            ]
+        addressed.append((message, people))
+    if not any(people for _message, people in addressed):
+        return [[] for _message in messages]
     with transaction.atomic(savepoint=False):
         notices = Notice.objects.bulk_create(
             [
-                Notice(recipient=person, item=item, title=title, body=body, created_at=now)
+                Notice(
+                    recipient=person,
+                    item=message.item,
+                    title=message.title,
+                    body=message.body,
+                    created_at=now,
+                )
+                for message, people in addressed
                 for person in people
             ]
         )
+        written: list[list[Notice]] = []
+        for _message, people in addressed:
+            written.append(notices[: len(people)])
+            notices = notices[len(people) :]
         deliveries = (
             []
             if getattr(_quiet, "on", False)
-            else _deliveries(people, notices, item, set(force_channels), now)
+            else _deliveries(addressed, written, set(force_channels), now)
         )
         if deliveries:
             Delivery.objects.bulk_create(deliveries)
             transaction.on_commit(enqueue_delivery, robust=True)
-    return notices
+    return written
 
 
 def _deliveries(
-    people: list[Any], notices: list[Notice], item: Any, forced: set[str], now: Any
+    addressed: list[tuple[Message, list[Any]]],
+    written: list[list[Notice]],
+    forced: set[str],
+    now: Any,
 ) -> list[Delivery]:
     open_channels = channels.available()
     if not open_channels:
@@ -105,29 +147,34 @@ def _deliveries(
     # One query for everyone's preferences; a person without a row gets the defaults.
     preferences = {
         preference.user_id: preference
-        for preference in ChannelPreference.objects.filter(user_id__in=[p.pk for p in people])
+        for preference in ChannelPreference.objects.filter(
+            user_id__in={person.pk for _message, people in addressed for person in people}
+        )
     }
     default = ChannelPreference()
     deliveries: list[Delivery] = []
-    group_notice: dict[str, Notice] = {}
-    for person, notice in zip(people, notices, strict=True):
-        if not person.is_active:
-            continue
-        preference = preferences.get(person.pk, default)
+    for (message, people), notices in zip(addressed, written, strict=True):
+        group_notice: dict[str, Notice] = {}
+        for person, notice in zip(people, notices, strict=True):
+            if not person.is_active:
+                continue
+            preference = preferences.get(person.pk, default)
 
-        def wanted(channel: str, preference: ChannelPreference = preference) -> bool:
-            return channel in open_channels and (channel in forced or preference.wants(channel))
+            def wanted(channel: str, preference: ChannelPreference = preference) -> bool:
+                return channel in open_channels and (
+                    channel in forced or preference.wants(channel)
+                )
 
-        if wanted(Channel.EMAIL) and person.email:
-            deliveries.append(_delivery(notice, Channel.EMAIL, person.email, now))
-        if wanted(Channel.SMS) and person.phone:
-            deliveries.append(_delivery(notice, Channel.SMS, person.phone, now))
-        for channel in GROUP_CHANNELS:
-            if wanted(channel) and channel not in group_notice:
-                group_notice[channel] = notice
-    if channels.may_post_to_group(item):
-        for group_channel, first_notice in group_notice.items():
-            deliveries.append(_delivery(first_notice, group_channel, "", now))
+            if wanted(Channel.EMAIL) and person.email:
+                deliveries.append(_delivery(notice, Channel.EMAIL, person.email, now))
+            if wanted(Channel.SMS) and person.phone:
+                deliveries.append(_delivery(notice, Channel.SMS, person.phone, now))
+            for channel in GROUP_CHANNELS:
+                if wanted(channel) and channel not in group_notice:
+                    group_notice[channel] = notice
+        if group_notice and channels.may_post_to_group(message.item):
+            for group_channel, first_notice in group_notice.items():
+                deliveries.append(_delivery(first_notice, group_channel, "", now))
     return deliveries
 
 
