@@ -3,8 +3,8 @@
 Two threads, each with its own database connection, run `run_sweep` at the same
 moment. Both have selected the same steps before either claims one (a barrier holds
 them), so every claim is a real race; the claim locks the batch's items, so one
-sends and the other, once the first commits, finds the steps sent and sends nothing. PostgreSQL only: SQLite has a single
-writer, so there is no race to win there.
+sends and the other, once the first commits, finds the steps sent and sends nothing.
+PostgreSQL only: SQLite has a single writer, so there is no race to win there.
 """
 
 from __future__ import annotations

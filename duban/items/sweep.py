@@ -65,7 +65,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duban import clock
-from duban.audit.models import record
 from duban.workcalendar.calendar import WorkCalendar
 
 from .lights import URGEABLE_STATUSES as SWEPT_STATUSES

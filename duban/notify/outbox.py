@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -161,9 +161,7 @@ def _deliveries(
             preference = preferences.get(person.pk, default)
 
             def wanted(channel: str, preference: ChannelPreference = preference) -> bool:
-                return channel in open_channels and (
-                    channel in forced or preference.wants(channel)
-                )
+                return channel in open_channels and (channel in forced or preference.wants(channel))
 
             if wanted(Channel.EMAIL) and person.email:
                 deliveries.append(_delivery(notice, Channel.EMAIL, person.email, now))
