@@ -19,7 +19,8 @@ beside it, `benchmarks/baseline_wsgi.py` (the bare baseline as a WSGI app); 16 c
 threads request the ledger's first page as the liaison and as the office supervisor for
 `--seconds` each, and the requests per second are printed with their ratio.
 
-Jobs (`--jobs`): the reminder sweep twice at the same moment (sent steps and seconds;
+Jobs (`--jobs`): the sweep's selection of what is due (seconds), the reminder sweep twice
+at the same moment (sent steps and seconds;
 the second run must send 0), `export_ledger` of the largest year (seconds, peak RSS),
 a dry-run import of 10,000 rows of the system's own export, and `verify_audit`.
 
@@ -33,7 +34,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import resource
 import socket
 import statistics
 import subprocess
@@ -402,17 +402,21 @@ def throughput(arguments: argparse.Namespace) -> list[str]:
 
 
 def run_timed(command: list[str]) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) of the child, and its last line of output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Seconds, peak RSS (MB) of this child alone, and its last line of output."""
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    output = (done.stdout.strip() or done.stderr.strip()).splitlines()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)  # noqa: S603
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    output = (stdout.strip() or stderr.strip()).splitlines()
     last = output[-1] if output else ""
-    if done.returncode != 0:
-        last = f"FAILED ({done.returncode}): {last}"
-    return seconds, max(peak, before) / 1024, last
+    if child.returncode != 0:
+        last = f"FAILED ({child.returncode}): {last}"
+    return seconds, usage.ru_maxrss / 1024, last
 
 
 def jobs(import_rows: int) -> list[str]:
@@ -420,10 +424,10 @@ def jobs(import_rows: int) -> list[str]:
     from django.utils import timezone
 
     from duban import clock
-    from duban.items.lights import annotate_lights
+    from duban.items.lights import annotate_lights, light_thresholds
     from duban.items.models import Confidentiality, Item
     from duban.items.states import Status
-    from duban.items.sweep import run_sweep
+    from duban.items.sweep import due_steps, run_sweep
     from duban.ledger.export import ledger_title, write_ledger
     from duban.workcalendar.calendar import WorkCalendar
 
@@ -434,6 +438,12 @@ def jobs(import_rows: int) -> list[str]:
     while not calendar.is_workday(day).is_workday:
         day -= dt.timedelta(days=1)
     moment = min(clock.now(), timezone.make_aware(dt.datetime.combine(day, dt.time(9))))
+    with clock.frozen_at(moment):
+        started = time.perf_counter()
+        selected = due_steps(day, calendar, light_thresholds(day, calendar))
+        seconds = time.perf_counter() - started
+    lines.append(f"| sweep, selecting what is due | {seconds:.1f} s | {len(selected)} steps |")
+    print(lines[-1], flush=True)
     for run in (1, 2):
         started = time.perf_counter()
         result = run_sweep(moment)
