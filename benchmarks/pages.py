@@ -401,22 +401,34 @@ def throughput(arguments: argparse.Namespace) -> list[str]:
 # ----------------------------------------------------------------------------- jobs
 
 
+# Runs a command and prints its peak RSS (KB) last on stderr. The benchmark's own
+# process is large: a child forked from it would count the parent's pages in its peak,
+# so the command is started from this small process instead.
+PEAK_RSS = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(done.returncode)"
+)
+
+
 def run_timed(command: list[str]) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) of this child alone, and its last line of output."""
+    """Seconds, peak RSS (MB) of the command alone, and its last line of output."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err)  # noqa: S603
-        _pid, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    output = (stdout.strip() or stderr.strip()).splitlines()
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PEAK_RSS, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    errors = done.stderr.strip().splitlines()
+    peak = int(errors.pop()) / 1024 if errors and errors[-1].isdigit() else 0.0
+    output = done.stdout.strip().splitlines() or errors
     last = output[-1] if output else ""
-    if child.returncode != 0:
-        last = f"FAILED ({child.returncode}): {last}"
-    return seconds, usage.ru_maxrss / 1024, last
+    if done.returncode != 0:
+        last = f"FAILED ({done.returncode}): {last}"
+    return seconds, peak, last
 
 
 def jobs(import_rows: int) -> list[str]:
