@@ -9,6 +9,7 @@ And on both databases: the anchor file, the head's signature, a changed AUDIT_KE
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -19,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from duban import clock
 from duban.audit.models import AuditEvent, AuditHead, record
 
-from .conftest import Org, advance, establish
+from .conftest import Org, advance, establish, make_person
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +53,12 @@ def as_owner_with_triggers_off(*statements: str) -> None:
             cursor.execute(statement)
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def checkpoint_time() -> str:
+    from duban.audit.models import AuditCheckpoint
+
+    return f"{AuditCheckpoint.objects.get().created_at:%Y-%m-%d %H:%M}"
 
 
 def refused(statement: str) -> str:
@@ -143,7 +152,16 @@ def test_the_anchor_catches_a_head_restored_from_an_old_copy(
         f"UPDATE audit_audithead SET sequence={saved[0]}, last_hash='{saved[1]}', "
         f"signature='{saved[2]}'",
     )
-    assert verify("--no-anchor") == (0, f"ok {kept.sequence}")  # the chain alone looks fine
+    # The checkpoint the first verification left in the database names the cut...
+    code, message = verify("--no-anchor")
+    assert code == 1
+    assert message == (
+        f"broken: event #{history[-1].sequence} of the checkpoint "
+        f"#{history[-1].sequence} of {checkpoint_time()} is missing from the chain"
+    )
+    # ...but whoever deletes events can delete checkpoints: the chain alone looks fine.
+    as_owner_with_triggers_off("DELETE FROM audit_auditcheckpoint")
+    assert verify("--no-anchor") == (0, f"ok {kept.sequence}")
     code, message = verify()  # the configured anchor file is used by default
     assert code == 1
     assert message.startswith(f"broken: the chain ends at event #{kept.sequence} but the anchor")
@@ -210,15 +228,29 @@ def test_the_nightly_task_writes_the_anchor_only_for_an_intact_chain(
 ) -> None:
     from duban.audit.tasks import write_anchor
 
-    assert write_anchor.call() == {"intact": True, "sequence": history[-1].sequence}
-    before = settings.AUDIT_ANCHOR_FILE.read_text("utf-8")
+    from duban.items.models import Notice
+    from duban.organisation.models import Role
+
+    make_person("security_admin", Role.SECURITY_ADMIN, None, "鲁安全")
+    make_person("audit_admin", Role.AUDIT_ADMIN, None, "齐审计")
+    first = write_anchor.call()
+    last = history[-1].sequence
+    assert first == {"intact": True, "sequence": last, "read": len(history), "full": True}
     as_owner_with_triggers_off(
         f"UPDATE audit_auditevent SET summary = '篡改' WHERE id = {history[3].pk}"
     )
-    result = write_anchor.call()
+    # The next night reads only what came after the checkpoint; a week on, everything.
+    with time_machine.travel(clock.now() + dt.timedelta(days=1), tick=False):
+        assert write_anchor.call()["read"] == 0
+    before = settings.AUDIT_ANCHOR_FILE.read_text("utf-8")
+    with time_machine.travel(clock.now() + dt.timedelta(days=7), tick=False):
+        result = write_anchor.call()
     assert result["intact"] is False
     assert "content was altered" in str(result["message"])
     assert settings.AUDIT_ANCHOR_FILE.read_text("utf-8") == before  # the evidence is kept
+    alerted = Notice.objects.filter(title="审计日志核验未通过")
+    assert {notice.recipient.role for notice in alerted} == {"security_admin", "audit_admin"}
+    assert "content was altered" in alerted[0].body
 
 
 # ----------------------------------------------------------------------------- the key

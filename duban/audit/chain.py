@@ -64,6 +64,12 @@ def head_signature(sequence: int, last_hash: str) -> str:
     return hmac.new(_key(), message, hashlib.sha256).hexdigest()
 
 
+def checkpoint_signature(sequence: int, event_hash: str) -> str:
+    """A checkpoint's HMAC: only the key's holder can say "verified up to here"."""
+    message = f"duban-audit-checkpoint:{sequence}:{event_hash}".encode()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
 def sign(payload: Mapping[str, Any]) -> str:
     """The HMAC of a JSON document (the anchor file)."""
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -98,11 +104,14 @@ def verify(
     head_sequence: int,
     head_hash: str,
     head_signed: str | None = None,
+    *,
+    after: tuple[int, str] = (0, GENESIS),
 ) -> Verdict:
     """Walk the events in sequence order and name the first one that breaks the chain;
-    then check that the chain ends where its (signed) head says it does."""
-    expected_previous = GENESIS
-    count = 0
+    then check that the chain ends where its (signed) head says it does. `after`: the
+    sequence and hash of a verified checkpoint the rows continue from (the rows are
+    then those after it)."""
+    count, expected_previous = after
     current_key = key_id()
     for row in rows:
         count += 1

@@ -100,6 +100,26 @@ class Entry:
     data: dict[str, Any] | None = None
 
 
+class AuditCheckpoint(models.Model):
+    """A point up to which the chain was verified: the event's sequence and hash, signed
+    with the audit key. `verify_audit` reads only the events after the newest valid one
+    (`--full` reads them all); a checkpoint without a valid signature is ignored."""
+
+    sequence = models.PositiveBigIntegerField(_("序号"))
+    hash = models.CharField(_("摘要"), max_length=64)
+    signature = models.CharField(_("签名"), max_length=64)
+    created_at = models.DateTimeField(_("时间"))
+    full = models.BooleanField(_("全量核验"), default=False)
+
+    class Meta:
+        ordering = ["-sequence", "-id"]
+        verbose_name = _("审计核验检查点")
+        verbose_name_plural = _("审计核验检查点")
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 def record(
     actor: Any,
     verb: str,

@@ -1,20 +1,36 @@
 """Background tasks of the audit log (the Django Tasks API, run by the workers).
 
-`write_anchor` runs nightly (settings.PERIODIC_TASKS): it verifies the chain against
-the previous anchor and, only if both hold, writes the new anchor. A broken chain
-keeps the old anchor, so the evidence is not overwritten.
+`write_anchor` runs nightly (settings.PERIODIC_TASKS): it verifies the chain — the
+events since the newest checkpoint, or every event when the last full verification is
+FULL_EVERY old — against the previous anchor and, only if both hold, writes a new
+checkpoint and the new anchor. A broken chain keeps the old anchor, so the evidence is
+not overwritten, and the security and audit administrators are told through the
+outbox.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .verification import verify_chain
+from duban import clock
+
+from .models import AuditCheckpoint
+from .verification import verify_chain, write_checkpoint
 
 logger = logging.getLogger("duban.audit")
+
+FULL_EVERY = dt.timedelta(days=7)
+
+
+def full_verification_due() -> bool:
+    """True when no full verification has held within FULL_EVERY."""
+    last = AuditCheckpoint.objects.filter(full=True).order_by("-created_at").first()
+    return last is None or clock.now() - last.created_at >= FULL_EVERY
 
 
 @task()
@@ -22,9 +38,32 @@ def write_anchor() -> dict[str, object]:
     from .anchor import write_anchor as write
 
     path = settings.AUDIT_ANCHOR_FILE
-    verdict = verify_chain(path if path.exists() else None)
+    full = full_verification_due()
+    verdict = verify_chain(path if path.exists() else None, full=full)
     if not verdict.intact:
         logger.error("audit chain broken, anchor %s kept as it was: %s", path, verdict.message)
+        alert_administrators(verdict.message)
         return {"intact": False, "message": verdict.message}
+    write_checkpoint(verdict, full=full or not verdict.since)
     anchor = write(path)
-    return {"intact": True, "sequence": anchor.sequence}
+    return {"intact": True, "sequence": anchor.sequence, "read": verdict.read, "full": full}
+
+
+def alert_administrators(message: str) -> None:
+    """Tell the security and audit administrators that the chain no longer holds."""
+    from duban.notify.outbox import notify
+    from duban.organisation.models import Role, User
+
+    people = User.objects.filter(
+        role__in=(Role.SECURITY_ADMIN, Role.AUDIT_ADMIN), is_active=True
+    ).order_by("pk")
+    notify(
+        list(people),
+        None,
+        _("审计日志核验未通过"),
+        _(
+            "夜间核验发现审计日志的哈希链不完整：%(message)s。"
+            "请立即保全数据库与锚点文件，并运行 verify_audit --full 查明范围。"
+        )
+        % {"message": message},
+    )
