@@ -108,12 +108,16 @@ INSTALLED_APPS = [
     "duban.documents",
     "duban.web",
     "duban.api",
+    "duban.health",
+    "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "duban.accounts",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "duban.health.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "duban.accounts.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -127,6 +131,7 @@ MIDDLEWARE = [
     "duban.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "duban.urls"
@@ -318,9 +323,41 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
+# Logs (duban.health.logs): JSON lines on stderr, one per request with its id, the
+# user's id and the time taken; LOG_FORMAT=text for plain lines. Passwords, tokens,
+# keys and mobile numbers are masked in every record.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "duban.health.logs.RedactFilter"}},
+    "formatters": {
+        "json": {"()": "duban.health.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "duban.requests": {
+            "handlers": ["console"],
+            "level": os.environ.get("REQUEST_LOG_LEVEL", "INFO" if not DEBUG else "WARNING"),
+            "propagate": False,
+        }
+    },
 }
+
+# Health and metrics (duban.health): /healthz, /readyz and /metrics.
+TASK_QUEUE_MAX_WAIT_SECONDS = _env_int("TASK_QUEUE_MAX_WAIT_SECONDS", 300)
+WORKER_HEARTBEAT_SECONDS = _env_int("WORKER_HEARTBEAT_SECONDS", 15)
+WORKER_HEARTBEAT_TIMEOUT_SECONDS = _env_int("WORKER_HEARTBEAT_TIMEOUT_SECONDS", 60)
+OUTBOX_MAX_DELAY_SECONDS = _env_int("OUTBOX_MAX_DELAY_SECONDS", 900)
+ATTACHMENT_MIN_FREE_MB = _env_int("ATTACHMENT_MIN_FREE_MB", 500)
+AUDIT_VERIFY_MAX_AGE_HOURS = _env_int("AUDIT_VERIFY_MAX_AGE_HOURS", 36)
+METRICS_ALLOWED_IPS = _env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from duban.health import metrics
+from duban.health import views as health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("duban.api.urls")),
     path("accounts/", include("duban.accounts.urls")),

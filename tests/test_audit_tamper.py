@@ -227,7 +227,6 @@ def test_the_nightly_task_writes_the_anchor_only_for_an_intact_chain(
     history: list[AuditEvent], settings: Any
 ) -> None:
     from duban.audit.tasks import write_anchor
-
     from duban.items.models import Notice
     from duban.organisation.models import Role
 

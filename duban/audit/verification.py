@@ -10,16 +10,15 @@ the deployment runs weekly (docs/deployment.md)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .anchor import AnchorError, compare, read_anchor
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 
 from duban import clock
 
+from .anchor import AnchorError, compare, read_anchor
 from .chain import FIELDS, GENESIS, Verdict, checkpoint_signature, verify
 from .models import AuditCheckpoint, AuditEvent, AuditHead
 

@@ -75,11 +75,14 @@ def enqueue_due(now: dt.datetime | None = None) -> list[str]:
 
 
 class Scheduler(threading.Thread):
-    """Runs `enqueue_due` every `tick` seconds until `stop()`."""
+    """Runs `enqueue_due` every `tick` seconds until `stop()`, and writes the worker's
+    heartbeat (`duban.health.heartbeat`) each time."""
 
-    def __init__(self, tick: float = 5.0) -> None:
+    def __init__(self, tick: float = 5.0, worker_id: str = "") -> None:
         super().__init__(name="duban-periodic", daemon=True)
         self.tick = tick
+        self.worker_id = worker_id
+        self.started_at = clock.now()
         self._stopped = threading.Event()
 
     def stop(self) -> None:
@@ -89,11 +92,19 @@ class Scheduler(threading.Thread):
         try:
             while not self._stopped.is_set():
                 close_old_connections()
-                try:
-                    for path in enqueue_due():
-                        logger.info("enqueued periodic task %s", path)
-                except Exception:
-                    logger.exception("periodic scheduler: enqueue failed, will retry")
+                self.tick_once()
                 self._stopped.wait(self.tick)
         finally:
             connection.close()
+
+    def tick_once(self) -> None:
+        """One look at the schedule, after the worker's heartbeat (read by /readyz)."""
+        try:
+            if self.worker_id:
+                from duban.health.heartbeat import beat
+
+                beat(self.worker_id, self.started_at)
+            for path in enqueue_due():
+                logger.info("enqueued periodic task %s", path)
+        except Exception:
+            logger.exception("periodic scheduler: enqueue failed, will retry")

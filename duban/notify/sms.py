@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from duban import clock
+from duban.health.logs import mask
 
 logger = logging.getLogger("duban.sms")
 
@@ -38,7 +39,8 @@ class SmsGateway(Protocol):
 
 
 class LoggingSmsGateway:
-    """Sends nothing: one line per message to the log and to a file."""
+    """Sends nothing: one line per message to a file, the development's outbox, and
+    to the log with the number masked."""
 
     _lock = threading.Lock()
 
@@ -48,7 +50,7 @@ class LoggingSmsGateway:
     def send(self, phone: str, text: str) -> None:
         moment = timezone.localtime(clock.now()).isoformat(timespec="seconds")
         line = f"{moment} to={phone} {' '.join(text.split())}"
-        logger.info("SMS %s", line)
+        logger.info("SMS %s", mask(line))  # the log never holds a mobile number
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as log_file:
             log_file.write(line + "\n")

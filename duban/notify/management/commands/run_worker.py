@@ -69,12 +69,15 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         if once:
+            from duban.health.heartbeat import beat
+
+            beat(worker.worker_id)
             for path in periodic.enqueue_due():
                 self.stdout.write(_("已加入队列：%(task)s") % {"task": path})
             worker.run()
             self.stdout.write(_("后台任务已处理完毕。"))
             return
-        scheduler = periodic.Scheduler(tick=tick)
+        scheduler = periodic.Scheduler(tick=tick, worker_id=worker.worker_id)
         scheduler.start()
         self.stdout.write(_("后台任务进程已运行（worker %(id)s）。") % {"id": worker.worker_id})
         worker.configure_signals()
