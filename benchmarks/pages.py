@@ -125,7 +125,7 @@ def setup_django() -> None:
     if not settings.DEBUG:  # pages link their static files through the manifest
         call_command("collectstatic", interactive=False, verbosity=0)
     # A page a persona may not open is a row of the table, not a traceback.
-    for name in ("django.request", "django.security"):
+    for name in ("django.request", "django.security", "duban.requests"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
