@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -127,6 +128,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "duban.accounts.throttle.ThrottleMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "duban.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -351,6 +353,39 @@ LOGGING = {
         }
     },
 }
+
+# The cache: process-local by default; CACHE_URL=redis://host:6379/0 shares it between
+# processes (the throttle's counters, duban.accounts.throttle).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// address")
+
+# Throttling (duban.accounts.throttle): requests per window ("N/s", "/m", "/h", "/d");
+# THROTTLE_<NAME>=off turns one off.
+THROTTLE_RATES = {
+    name: value
+    for name, value in {
+        "sign_in_address": os.environ.get("THROTTLE_SIGN_IN_ADDRESS", "30/m"),
+        "sign_in_account": os.environ.get("THROTTLE_SIGN_IN_ACCOUNT", "10/m"),
+        "upload_address": os.environ.get("THROTTLE_UPLOAD_ADDRESS", "60/m"),
+        "upload_account": os.environ.get("THROTTLE_UPLOAD_ACCOUNT", "20/m"),
+        "api_token": os.environ.get("THROTTLE_API_TOKEN", "600/m"),
+        "api_address": os.environ.get("THROTTLE_API_ADDRESS", "120/m"),
+    }.items()
+    if value != "off"
+}
+for _name, _rate in THROTTLE_RATES.items():
+    if not re.fullmatch(r"[1-9][0-9]*/[smhd]", _rate):
+        raise ImproperlyConfigured(
+            f"THROTTLE_{_name.upper()} must be like 10/m or off, got {_rate!r}"
+        )
 
 # Health and metrics (duban.health): /healthz, /readyz and /metrics.
 TASK_QUEUE_MAX_WAIT_SECONDS = _env_int("TASK_QUEUE_MAX_WAIT_SECONDS", 300)

@@ -118,6 +118,15 @@ _flush_past_the_audit_triggers()
 
 
 @pytest.fixture(autouse=True)
+def fresh_throttle_counts() -> None:
+    """Each test starts with no requests counted (duban.accounts.throttle): the cache
+    outlives a test, and tests sign the same people in within the same minute."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # The real hasher is deliberately slow; tests create dozens of people.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
