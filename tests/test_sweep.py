@@ -437,9 +437,9 @@ def test_the_sweep_selects_its_candidates_in_a_fixed_number_of_queries(
 SELECTION_QUERIES = 10
 # the visibility rule, once per recipient for the whole run (liaison, head, leader)
 VISIBILITY_QUERIES = 3
-# savepoint, item locks, steps sent, urges, notices, preferences, the audit head's
-# get-or-create and lock, the events, the two savepoints released
-PER_BATCH_QUERIES = 12
+# the batch's savepoint and its release, item locks, steps sent, urges, notices,
+# preferences, the audit head locked, the events
+PER_BATCH_QUERIES = 9
 
 
 # ----------------------------------------------------------------------------- the task

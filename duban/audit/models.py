@@ -139,9 +139,12 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
     forward one event at a time (its PostgreSQL trigger allows no jump)."""
     if not entries:
         return []
-    with transaction.atomic():
-        AuditHead.objects.get_or_create(pk=1)
-        head = AuditHead.objects.select_for_update().get(pk=1)
+    # No savepoint: an event that cannot be written fails the caller's whole action.
+    with transaction.atomic(savepoint=False):
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:  # the very first event
+            AuditHead.objects.get_or_create(pk=1)
+            head = AuditHead.objects.select_for_update().get(pk=1)
         now = clock.now()
         signer = key_id()
         events = []
