@@ -6,7 +6,7 @@ PORT ?= 8000
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/duban
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lint browser-deps pdf-deps system-deps clean
+.PHONY: install run test test-sqlite test-postgres lint browser-deps pdf-deps backup-deps system-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,14 @@ pdf-deps:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); } || \
 	  echo "Could not install $(PDF_PACKAGES): PDF documents are unavailable until they are installed."; }
 
+# pg_dump and pg_restore for `manage.py backup` and `restore` on PostgreSQL.
+backup-deps:
+	@command -v pg_dump >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql-client for backups of PostgreSQL"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client; }
+
 # Every Debian package the project needs (idempotent).
-system-deps: browser-deps pdf-deps
+system-deps: browser-deps pdf-deps backup-deps
 
 lint: install
 	$(BIN)/ruff check duban tests

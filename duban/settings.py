@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "duban.web",
     "duban.api",
     "duban.health",
+    "duban.backups",
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -301,7 +302,13 @@ PERIODIC_TASKS = [
     ("duban.notify.tasks.deliver_due", 30),
     ("duban.items.tasks.sweep", 300),
     ("duban.audit.tasks.write_anchor", 24 * 3600),
+    ("duban.backups.tasks.scheduled_backup", 24 * 3600),
 ]
+
+# Scheduled backups (duban.backups): daily into BACKUP_DIR when it is set, keeping the
+# BACKUP_KEEP newest. `manage.py backup --output DIR` and `restore DIR` by hand.
+BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+BACKUP_KEEP = _env_int("BACKUP_KEEP", 7)
 
 # Attachments (duban.attachments), the only uploads: kept in ATTACHMENT_ROOT, which no
 # URL serves (there is no MEDIA_URL route), and sent only by the download views after

@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from duban import clock
 from duban.api.tokens import live_tokens, revoke_own_token
+from duban.backups.models import BackupRun
 from duban.items.errors import ActionError
 from duban.organisation.models import Role, User
 
@@ -163,6 +164,8 @@ def account_locks(request: HttpRequest) -> HttpResponse:
             "locks": rows,
             "lock_minutes": settings.ACCOUNT_LOCK_MINUTES,
             "lock_after": settings.ACCOUNT_LOCK_AFTER,
+            "last_backup": BackupRun.objects.order_by("-started_at", "-id").first(),
+            "backup_dir": settings.BACKUP_DIR,
         },
     )
 
