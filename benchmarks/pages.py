@@ -302,13 +302,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    app: str, port: int, env: dict[str, str], workers: int = 2
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn and arguments
         [
             str(Path(sys.executable).parent / "gunicorn"),
             app,
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
