@@ -76,7 +76,7 @@ class Cast:
 
     @classmethod
     def load(cls) -> None:
-        from duban.items.models import Item
+        from duban.items.models import Confidentiality, Item
         from duban.items.states import Status
         from duban.items.visibility import visible_items_filter
         from duban.organisation.demo import DEMO_PASSWORD
@@ -92,7 +92,10 @@ class Cast:
             .order_by("pk")
             .values_list("username", flat=True)[:200]
         )
-        working = Item.objects.filter(status=Status.IN_PROGRESS)
+        # Ordinary items: a classified one takes no text (R-C3), so a report on it is refused.
+        working = Item.objects.filter(
+            status=Status.IN_PROGRESS, confidentiality=Confidentiality.ORDINARY
+        )
         for liaison in User.objects.filter(username__in=cls.people[Role.LIAISON]):
             mine = working.filter(lead_unit__liaison=liaison).order_by("-pk")
             cls.feedback_items[liaison.username] = list(mine.values_list("pk", flat=True)[:20])

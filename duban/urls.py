@@ -20,3 +20,6 @@ urlpatterns = [
     path("", include("duban.attachments.urls")),
     path("", include("duban.web.urls")),
 ]
+
+# A database that went away mid-request is a 503 (duban.health.outage), not a 500.
+handler500 = "duban.health.outage.server_error"

@@ -59,7 +59,7 @@ def restore_elsewhere(folder: Path, database_url: str, attachments: Path) -> str
         "DEBUG": "1",
         "OTP_REQUIRED": "0",
     }
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "manage.py", "restore", str(folder)],
         cwd=ROOT,
         env=environment,
@@ -101,9 +101,8 @@ def test_a_backup_restored_into_a_fresh_database_matches(
         with psycopg.connect(dbname="postgres", autocommit=True, **admin) as server:
             server.execute(f'CREATE DATABASE "{name}"')
         try:
-            url = (
-                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{name}"
-            )
+            port = database["PORT"] or 5432
+            url = f"postgres://{database['USER']}@{database['HOST']}:{port}/{name}"
             assert restore_elsewhere(folder, url, restored_files) == expected
             with psycopg.connect(dbname=name, **admin) as fresh:
                 tables = [
@@ -113,7 +112,7 @@ def test_a_backup_restored_into_a_fresh_database_matches(
                     )
                 ]
                 fresh_counts = {
-                    table: fresh.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                    table: fresh.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
                     for table in tables
                 }
                 fresh_head = fresh.execute(
@@ -134,7 +133,7 @@ def test_a_backup_restored_into_a_fresh_database_matches(
                 )
             ]
             fresh_counts = {
-                table: fresh.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                table: fresh.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
                 for table in tables
             }
             fresh_head = fresh.execute("SELECT sequence, last_hash FROM audit_audithead").fetchone()
@@ -169,7 +168,7 @@ def test_restore_refuses_a_database_with_data_and_a_damaged_file(
     )
     assert table_counts() == before
     assert (settings.ATTACHMENT_ROOT / "2026" / "12" / "a1.pdf").exists()
-    with pytest.raises(CommandError, match="没有 manifest.json"):
+    with pytest.raises(CommandError, match=r"没有 manifest\.json"):
         call_command("restore", str(tmp_path), stdout=StringIO())
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -191,6 +192,15 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(404, "not_found", message)
 
 
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    from duban.health.outage import RETRY_AFTER_SECONDS, unavailable_message
+
+    logger.error("API request without a database: %s %s", request.method, request.path)
+    response = error_response(503, "database_unavailable", unavailable_message())
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API request failed: %s %s", request.method, request.path)
     return error_response(500, "server_error", _("服务器内部错误，请稍后再试。"))
@@ -209,6 +219,8 @@ def install_handlers(api: NinjaAPI) -> None:
         (AuthenticationError, _authentication_error),
         (HttpError, _http_error),
         (Http404, _not_found),
+        (OperationalError, _database_unavailable),
+        (InterfaceError, _database_unavailable),
         (Exception, _unexpected),
     ]
     for exception_class, handler in handlers:

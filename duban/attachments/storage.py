@@ -8,12 +8,16 @@ rule (duban.attachments.views).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+
+logger = logging.getLogger("duban.attachments")
 
 
 class AttachmentStorage(FileSystemStorage):
@@ -47,9 +51,24 @@ def new_name() -> str:
 
 
 def save(content: Any) -> str:
-    """Write `content` (an open file, read from its start) under a new random name."""
+    """Write `content` (an open file, read from its start) under a new random name.
+    A disk that cannot take it (full, read-only) is refused with StorageFull, and
+    whatever part of the file was written is removed."""
+    from django.utils.translation import gettext as _
+
+    from duban.items.errors import StorageFull
+
     content.seek(0)
-    return _storage.save(new_name(), content)
+    name = new_name()
+    try:
+        return str(_storage.save(name, content))
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            _storage.delete(name)
+        logger.error("attachment not stored (%s): %s", type(error).__name__, error)
+        raise StorageFull(
+            _("附件存储空间不足或无法写入，文件没有保存。请稍后再试，或联系系统管理员。")
+        ) from error
 
 
 def remove(name: str) -> None:

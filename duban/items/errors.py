@@ -30,3 +30,10 @@ class PermissionRefused(ActionError):
 class StateRefused(ActionError):
     code = "invalid_state"
     status = 409
+
+
+class StorageFull(ActionError):
+    """The attachments' disk could not take the file: nothing was kept."""
+
+    code = "storage_full"
+    status = 507
