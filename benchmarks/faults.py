@@ -86,6 +86,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     arguments = parser.parse_args()
 
+    smtp_port = pages.free_port()
+    # The notices are written here: this process must know the email channel too.
+    os.environ["EMAIL_HOST"], os.environ["EMAIL_PORT"] = "127.0.0.1", str(smtp_port)
     pages.setup_django()
     from aiosmtpd.controller import Controller
     from django.conf import settings
@@ -97,7 +100,6 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("benchmarks/faults.py restarts PostgreSQL: set DATABASE_URL to it")
     inbox = Inbox()
-    smtp_port = pages.free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     people = list(User.objects.filter(is_active=True).exclude(email="").order_by("pk")[:20])
