@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 import pages  # noqa: E402
 
+RUN = time.strftime("%H%M%S")  # titles unique to this run
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -74,7 +76,7 @@ def write_notices(tag: str, count: int, people: list[Any]) -> list[str]:
     close_old_connections()
     titles = []
     for number in range(count):
-        title = f"故障演练{tag}-{number:03d}"
+        title = f"故障演练{RUN}{tag}-{number:03d}"
         notify([people[number % len(people)]], None, title, "演练通知，无需处理。")
         titles.append(title)
     return titles

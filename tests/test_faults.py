@@ -110,3 +110,40 @@ def test_other_errors_stay_the_500_page(org: Org, settings: Any, monkeypatch: An
     response = client.get("/items/")
     assert response.status_code == 500
     assert "系统错误" in response.content.decode()
+
+
+def test_the_worker_waits_out_a_database_outage_and_goes_on(monkeypatch: Any) -> None:
+    """`run_worker` does not exit when PostgreSQL restarts under it (the drill in
+    benchmarks/faults.py restarts it for real): it waits, with backoff, and runs on."""
+    from duban.notify.management.commands import run_worker
+
+    class Worker:
+        runs = 0
+
+        def run(self) -> None:
+            self.runs += 1
+            if self.runs <= 3:
+                raise OperationalError("terminating connection due to administrator command")
+
+    waits: list[float] = []
+    monkeypatch.setattr(run_worker.time, "sleep", waits.append)
+    closed: list[str] = []
+    monkeypatch.setattr(run_worker, "close_old_connections", lambda: closed.append("old"))
+    monkeypatch.setattr(run_worker.connection, "close", lambda: closed.append("this"))
+    worker = Worker()
+    run_worker.run_through_outages(worker)  # type: ignore[arg-type]
+    assert worker.runs == 4
+    assert waits == [1, 2, 5]
+    assert closed == ["old", "this"] * 3  # a fresh connection after each outage
+
+
+def test_the_worker_still_stops_on_other_errors(monkeypatch: Any) -> None:
+    from duban.notify.management.commands import run_worker
+
+    class Worker:
+        def run(self) -> None:
+            raise RuntimeError("a bug")
+
+    monkeypatch.setattr(run_worker.time, "sleep", lambda seconds: None)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_worker.run_through_outages(Worker())  # type: ignore[arg-type]

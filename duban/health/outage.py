@@ -10,7 +10,7 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
 
@@ -25,7 +25,10 @@ def unavailable_message() -> str:
 
 
 def database_unavailable_page(request: HttpRequest) -> HttpResponse:
-    response = render(request, "503.html", {"message": unavailable_message()}, status=503)
+    # Without the request: its context processors (the header's unread count) would
+    # ask the database again.
+    content = render_to_string("503.html", {"message": unavailable_message()})
+    response = HttpResponse(content, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

@@ -12,9 +12,11 @@ exits (for tests and cron-style use).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django_tasks_db.management.commands.db_worker import Worker
@@ -22,6 +24,31 @@ from django_tasks_db.management.commands.db_worker import Worker
 from duban.notify import periodic
 
 LOGGERS = ("django_tasks", "django_tasks_db", "duban.notify", "duban.sms")
+
+
+OUTAGE_BACKOFF_SECONDS = (1, 2, 5, 10)
+
+
+def run_through_outages(worker: Worker) -> None:
+    """Run the worker's loop; when the database goes away (a restart, a failover), wait
+    and start the loop again rather than exit: whatever task was running is taken up
+    again by its own lease (the outbox's deliveries) or the next periodic run."""
+    outages = 0
+    while True:
+        try:
+            worker.run()
+            return
+        except (OperationalError, InterfaceError) as error:
+            wait = OUTAGE_BACKOFF_SECONDS[min(outages, len(OUTAGE_BACKOFF_SECONDS) - 1)]
+            outages += 1
+            logging.getLogger("duban.notify").error(
+                "worker: the database is unavailable (%s); retrying in %d s",
+                type(error).__name__,
+                wait,
+            )
+            close_old_connections()
+            connection.close()
+            time.sleep(wait)
 
 
 class Command(BaseCommand):
@@ -82,6 +109,6 @@ class Command(BaseCommand):
         self.stdout.write(_("后台任务进程已运行（worker %(id)s）。") % {"id": worker.worker_id})
         worker.configure_signals()
         try:
-            worker.run()
+            run_through_outages(worker)
         finally:
             scheduler.stop()
