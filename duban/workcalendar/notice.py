@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -367,7 +368,7 @@ def _holiday_days(
 def _date(reader: _Reader, line: _Line, match: re.Match[str], previous: date | None) -> date:
     """The date of one token; month and year default to the previous date's, else the
     notice's year. Checks that the date exists and the stated weekday is its own."""
-    text = match.group(0)
+    text = match.group(0).split("(")[0]  # without its "（周四）"
     year_text, month_text = match.group("year"), match.group("month")
     if month_text is not None:
         month = int(month_text)
@@ -391,9 +392,16 @@ def _date(reader: _Reader, line: _Line, match: re.Match[str], previous: date | N
     try:
         day = date(year, month, int(match.group("day")))
     except ValueError:
+        if 1 <= month <= 12:
+            reason = _("%(year)d年%(month)d月只有%(days)d天") % {
+                "year": year,
+                "month": month,
+                "days": monthrange(year, month)[1],
+            }
+        else:
+            reason = _("没有%(month)d月") % {"month": month}
         raise line.error(
-            _("日期“%(text)s”不存在（%(year)d年没有%(month)s月%(day)s日）")
-            % {"text": text, "year": year, "month": month, "day": match.group("day")}
+            _("日期“%(text)s”不存在（%(reason)s）") % {"text": text, "reason": reason}
         ) from None
     weekday = WEEKDAY_PATTERN.search(match.group("remark") or "")
     if weekday is not None and WEEKDAYS[weekday.group(1)] != day.weekday():
@@ -523,7 +531,9 @@ def load_notice(notice: HolidayNotice, *, actor: Any = None, replace: bool = Fal
         for other in notice.days_in_other_years():
             set_day(other.day, other.kind, other.note)
         moved = confirmed = 0
-        for year in sorted({notice.year, *(day.day.year for day in notice.days)}):
+        # The notice's own year first, so a moved deadline's record names that year.
+        other_years = sorted({day.day.year for day in notice.days_in_other_years()})
+        for year in [notice.year, *other_years]:
             recounted = recompute_working_day_deadlines(year, actor)
             moved += recounted.moved
             confirmed += recounted.confirmed
