@@ -79,7 +79,7 @@ NOTICE_YEAR_PATTERNS = [
     re.compile(r"现将(\d{4})年"),
 ]
 HOLIDAY_LINE_PATTERN = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、.]|\d{1,2}[、.])?\s*(?P<name>[^\d:,。;()]{1,30}?)\s*:\s*(?P<body>\d.*)$"
+    r"^(?:[一二三四五六七八九十]+[、.]|\d{1,2}[、.])?\s*(?P<name>[^\d:,。;()]{1,30}?)\s*:\s*(?P<body>(?:\d{4}年)?\d{1,2}月\d.*)$"
 )
 HOLIDAY_SENTENCE_PATTERN = re.compile(
     rf"^(?P<first>{_DATE})(?:(?:至|到|-|~)(?P<last>{_DATE}))?放假(?P<rest>.*)$"
@@ -297,6 +297,12 @@ def _read_holiday_line(reader: _Reader, line: _Line, name: str, body: str) -> No
         if holiday is not None:
             holidays_found += 1
             rest = holiday.group("rest")
+            if ANY_DATE_PATTERN.search(rest):
+                # e.g. make-up days after a comma: refuse rather than skip them.
+                raise line.error(
+                    _("无法识别“%(sentence)s”：放假日期之后的日期应另起一句（以“。”分开）")
+                    % {"sentence": sentence}
+                )
             no_make_up_days = no_make_up_days or "不调休" in rest
             for day in _holiday_days(
                 reader, line, holiday.group("first"), holiday.group("last"), rest
