@@ -1,4 +1,5 @@
-"""Admin pages for the calendar, with an import of a year's calendar file (R-D6)."""
+"""Admin pages for the calendar (R-D6): an import of a year's calendar file, and the
+State Council's holiday notice pasted or uploaded, previewed, then confirmed."""
 
 from __future__ import annotations
 
