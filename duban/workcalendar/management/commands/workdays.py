@@ -4,6 +4,10 @@
     manage.py workdays sub 2026-10-16 5       -> 2026-10-10
     manage.py workdays is 2026-10-10          -> workday
     manage.py workdays load 2027 2027.txt     -> loaded 2027 365 days
+    manage.py workdays load-notice 2027.txt [--dry-run] [--replace]
+        -> one line per day the State Council's notice names, in date order
+           ("2027-10-01 holiday 国庆节", "2027-09-26 workday 国庆节"), then
+           "2027: H holidays, W make-up workdays" (outside scripts read these lines)
 
 A result that depends on a year without official data ends in " provisional".
 """
@@ -26,6 +30,12 @@ from duban.workcalendar.calendar import (
     load_year,
     parse_iso_date,
     subtract_workdays,
+)
+from duban.workcalendar.notice import (
+    is_official,
+    load_notice,
+    parse_notice,
+    read_notice_file,
 )
 
 
@@ -69,6 +79,17 @@ class Command(BaseCommand):
         load = actions.add_parser("load", help="replace YEAR's calendar from a UTF-8 text file")
         load.add_argument("year", metavar="YEAR")
         load.add_argument("file", metavar="FILE")
+        notice = actions.add_parser(
+            "load-notice",
+            help="load a year from the State Council's holiday notice (UTF-8 text or .docx)",
+        )
+        notice.add_argument("file", metavar="FILE")
+        notice.add_argument(
+            "--dry-run", action="store_true", help="check and list the days, change nothing"
+        )
+        notice.add_argument(
+            "--replace", action="store_true", help="replace a year that is already official"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -87,6 +108,40 @@ class Command(BaseCommand):
             self.stdout.write(_with_flag(kind, answer.provisional))
         elif action == "load":
             self._load(_parse_year(options["year"]), Path(options["file"]))
+        elif action == "load-notice":
+            self._load_notice(
+                Path(options["file"]), dry_run=options["dry_run"], replace=options["replace"]
+            )
+
+    def _load_notice(self, path: Path, *, dry_run: bool, replace: bool) -> None:
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError:
+            raise CommandError(_("找不到文件：%(path)s") % {"path": path}) from None
+        except OSError as error:
+            raise CommandError(
+                _("无法读取文件 %(path)s：%(error)s") % {"path": path, "error": error}
+            ) from error
+        try:
+            notice = parse_notice(read_notice_file(path.name, content))
+            if dry_run:
+                if not replace and is_official(notice.year):
+                    # Not an error for a check; the same stdout as a load either way.
+                    self.stderr.write(
+                        _("注意：%(year)d 年已有正式日历，载入时需加 --replace。")
+                        % {"year": notice.year}
+                    )
+            else:
+                loaded = load_notice(notice, replace=replace)
+                # stdout stays the day lines and the summary; the recount goes to stderr.
+                self.stderr.write(
+                    f"deadlines recounted: {loaded.moved} moved, {loaded.confirmed} confirmed",
+                    style_func=str,
+                )
+        except CalendarFileError as error:
+            raise CommandError(str(error)) from error
+        for line in notice.output_lines():
+            self.stdout.write(line)
 
     def _load(self, year: int, path: Path) -> None:
         try:
