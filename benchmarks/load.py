@@ -28,7 +28,7 @@ from __future__ import annotations
 
 # Locust patches the standard library for gevent on import: it comes first.
 import locust
-from locust import HttpUser, between, task
+from locust import FastHttpUser, between, task
 from locust.env import Environment
 
 import argparse
@@ -107,7 +107,7 @@ class Cast:
 # ----------------------------------------------------------------------------- people
 
 
-class Person(HttpUser):
+class Person(FastHttpUser):  # geventhttpclient: less of the cores for Locust itself
     abstract = True
     role: ClassVar[str] = ""
     wait_time = between(3, 10)
@@ -116,18 +116,21 @@ class Person(HttpUser):
         self.username = random.choice(Cast.people[self.role])
         page = self.client.get("/login/", name="/login/")
         token = CSRF.search(page.text)
-        response = self.client.post(
+        with self.client.post(
             "/login/",
-            {
+            data={
                 "username": self.username,
                 "password": Cast.password,
                 "csrfmiddlewaretoken": token.group(1) if token else "",
             },
             name="/login/ (POST)",
             allow_redirects=False,
-        )
-        if response.status_code != 302:
-            response.failure(f"sign-in of {self.username}: {response.status_code}")
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                response.success()
+            else:
+                response.failure(f"sign-in of {self.username}: {response.status_code}")
         self.items: list[int] = []
 
     def page(self, path: str, name: str | None = None) -> Any:
@@ -145,7 +148,7 @@ class Person(HttpUser):
             return
         with self.client.post(
             f"/items/{pk}/{action}/",
-            {**data, "csrfmiddlewaretoken": token.group(1)},
+            data={**data, "csrfmiddlewaretoken": token.group(1)},
             name=f"/items/[id]/{action}/ (POST)",
             allow_redirects=False,
             catch_response=True,
