@@ -93,7 +93,6 @@ def main() -> None:
     os.environ["EMAIL_HOST"], os.environ["EMAIL_PORT"] = "127.0.0.1", str(smtp_port)
     pages.setup_django()
     from aiosmtpd.controller import Controller
-    from django.conf import settings
     from django.db import connection
     from django.test import Client
 
@@ -109,19 +108,7 @@ def main() -> None:
     client = Client()
     client.force_login(office)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
-    environment = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "AUDIT_KEY": settings.AUDIT_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "OTP_REQUIRED": "0",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "REQUEST_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
+    environment = pages.server_environment(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port))
     port = pages.free_port()
     server = pages.start_gunicorn("duban.wsgi:application", port, environment)
     worker = subprocess.Popen(
@@ -198,21 +185,14 @@ def main() -> None:
     if unavailable:
         print(f"pages unavailable for {unavailable[-1] - unavailable[0]:.1f} s")
     print(f"\nnotices {len(titles)}: sent {sent}, lost {lost}, doubled {doubled}")
-    audit = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit", "--full", "--no-anchor"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(f"verify_audit --full: {audit.stdout.strip() or audit.stderr.strip()}")
+    intact, line = pages.verify_audit_full(environment)
+    print(f"verify_audit --full: {line}")
     bad = sum(
         count
         for answer, count in answers.items()
         if answer not in {"200", "503 数据库暂时无法连接"}
     )
-    passed = bad == 0 and lost == 0 and doubled == 0 and audit.returncode == 0
+    passed = bad == 0 and lost == 0 and doubled == 0 and intact
     print("drill passed" if passed else "drill FAILED")
     sys.exit(0 if passed else 1)
 

@@ -32,7 +32,6 @@ from locust import FastHttpUser, between, task
 from locust.env import Environment
 
 import argparse
-import os
 import random
 import re
 import subprocess
@@ -239,22 +238,11 @@ class Leader(Person):
 
 
 def server_environment() -> dict[str, str]:
-    from django.conf import settings
-
-    return {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "AUDIT_KEY": settings.AUDIT_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
-        "CSRF_COOKIE_SECURE": "0",
-        "OTP_REQUIRED": "0",
-        "THROTTLE_SIGN_IN_ADDRESS": "1000/m",  # every simulated person is 127.0.0.1
-        "REQUEST_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
+    return pages.server_environment(
+        SESSION_COOKIE_SECURE="0",  # plain HTTP on loopback
+        CSRF_COOKIE_SECURE="0",
+        THROTTLE_SIGN_IN_ADDRESS="1000/m",  # every simulated person is 127.0.0.1
+    )
 
 
 def run_job(name: str, command: list[str], environment: dict[str, str]) -> str:
@@ -332,15 +320,8 @@ def main() -> None:
     print_table(run)
     print("\n| job | result | last line |\n|---|---|---|")
     print("\n".join(job_lines))
-    audit = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit", "--full", "--no-anchor"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(f"\nverify_audit --full: {audit.stdout.strip() or audit.stderr.strip()}")
+    _intact, line = pages.verify_audit_full(environment)
+    print(f"\nverify_audit --full: {line}")
 
 
 def print_table(run: Environment) -> None:

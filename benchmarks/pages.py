@@ -359,21 +359,44 @@ def hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> f
     return sum(done) / (time.monotonic() - started)
 
 
-def throughput(arguments: argparse.Namespace) -> list[str]:
+def server_environment(**extra: str) -> dict[str, str]:
+    """The environment of a server or job the benchmarks start: production settings
+    (DEBUG off) with the keys of this process, so sessions signed here are valid there
+    and the audit events they write verify."""
     from django.conf import settings
-    from django.test import Client
 
-    users = personas(["liaison", "office"])
-    env = {
+    return {
         **os.environ,
         "DEBUG": "0",
-        "SECRET_KEY": settings.SECRET_KEY,  # the sessions signed here are valid there
+        "SECRET_KEY": settings.SECRET_KEY,
         "AUDIT_KEY": settings.AUDIT_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "OTP_REQUIRED": "0",
+        "REQUEST_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
+
+
+def verify_audit_full(env: dict[str, str]) -> tuple[bool, str]:
+    """`verify_audit --full` (no anchor): whether the chain holds, and its last line."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit", "--full", "--no-anchor"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0, done.stdout.strip() or done.stderr.strip()
+
+
+def throughput(arguments: argparse.Namespace) -> list[str]:
+    from django.test import Client
+
+    users = personas(["liaison", "office"])
+    env = server_environment()
     lines = []
     for key, user in users.items():
         client = Client()
