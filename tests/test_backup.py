@@ -71,7 +71,7 @@ def restore_elsewhere(folder: Path, database_url: str, attachments: Path) -> str
     return done.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_backup_restored_into_a_fresh_database_matches(
     org: Org, tmp_path: Path, settings: Any
 ) -> None:
@@ -142,7 +142,7 @@ def test_a_backup_restored_into_a_fresh_database_matches(
     assert (restored_files / "2026" / "12" / "a1.pdf").read_bytes() == b"%PDF-1.4\n%%EOF\n"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_restore_refuses_a_database_with_data_and_a_damaged_file(
     org: Org, tmp_path: Path, settings: Any
 ) -> None:
@@ -172,7 +172,7 @@ def test_restore_refuses_a_database_with_data_and_a_damaged_file(
         call_command("restore", str(tmp_path), stdout=StringIO())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_scheduled_backup_keeps_the_newest_and_reports(
     org: Org, tmp_path: Path, settings: Any, client: Client
 ) -> None:
