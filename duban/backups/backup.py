@@ -330,6 +330,7 @@ def restore_backup(folder: Path, *, force: bool = False, progress: Any = None) -
                 "--clean",
                 "--if-exists",
                 "--no-owner",
+                "--no-acl",  # the grants name roles of the source server: audit_grants again
                 "--single-transaction",
                 "--exit-on-error",
                 *arguments,
