@@ -157,6 +157,9 @@ class Person(FastHttpUser):  # geventhttpclient: less of the cores for Locust it
             else:
                 response.failure(f"{action} on {pk}: {response.status_code}")
 
+    def open_a_report(self) -> None:
+        self.page(random.choice(["/reports/dashboard/", "/reports/assessment/"]))
+
     @task(3)
     def my_work(self) -> None:
         self.page("/")
@@ -218,7 +221,7 @@ class Office(Person):
 
     @task(1)
     def reports(self) -> None:
-        self.page(random.choice(["/reports/dashboard/", "/reports/assessment/"]))
+        self.open_a_report()
 
     @task(1)
     def export(self) -> None:
@@ -231,7 +234,7 @@ class Leader(Person):
 
     @task(2)
     def reports(self) -> None:
-        self.page(random.choice(["/reports/dashboard/", "/reports/assessment/"]))
+        self.open_a_report()
 
 
 # ----------------------------------------------------------------------------- the run

@@ -51,15 +51,11 @@ def write_anchor() -> dict[str, object]:
 
 def alert_administrators(message: str) -> None:
     """Tell the security and audit administrators that the chain no longer holds."""
-    from duban.notify.outbox import notify
-    from duban.organisation.models import Role, User
+    from duban.notify.outbox import notify_roles
+    from duban.organisation.models import Role
 
-    people = User.objects.filter(
-        role__in=(Role.SECURITY_ADMIN, Role.AUDIT_ADMIN), is_active=True
-    ).order_by("pk")
-    notify(
-        list(people),
-        None,
+    notify_roles(
+        (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN),
         _("审计日志核验未通过"),
         _(
             "夜间核验发现审计日志的哈希链不完整：%(message)s。"

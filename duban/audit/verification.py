@@ -10,6 +10,7 @@ the deployment runs weekly (docs/deployment.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,12 @@ class Checked(Verdict):
 
     since: int = 0
     read: int = 0
+
+
+def last_verified_at() -> dt.datetime | None:
+    """When the chain was last found intact (its newest checkpoint; None: never)."""
+    newest = AuditCheckpoint.objects.order_by("-created_at")
+    return newest.values_list("created_at", flat=True).first()
 
 
 def latest_checkpoint() -> AuditCheckpoint | None:

@@ -40,13 +40,11 @@ def run_backup() -> BackupRun:
 
 
 def _alert(message: str) -> None:
-    from duban.notify.outbox import notify
-    from duban.organisation.models import Role, User
+    from duban.notify.outbox import notify_roles
+    from duban.organisation.models import Role
 
-    people = User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True).order_by("pk")
-    notify(
-        list(people),
-        None,
+    notify_roles(
+        (Role.SECURITY_ADMIN,),
         _("定时备份失败"),
         _("今天的定时备份没有完成：%(message)s。请检查备份目录与数据库连接。")
         % {"message": message},

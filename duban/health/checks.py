@@ -67,10 +67,9 @@ class TaskQueue(HealthCheck):
 @dataclasses.dataclass
 class Workers(HealthCheck):
     def run(self) -> None:
-        from .models import WorkerHeartbeat
+        from .heartbeat import newest_beat
 
-        newest = WorkerHeartbeat.objects.order_by("-last_seen").values_list("last_seen", flat=True)
-        last_seen = newest.first()
+        last_seen = newest_beat()
         if last_seen is None:
             raise ServiceUnavailable(_("没有运行中的后台进程（从未收到心跳）"))
         silent = _age(last_seen)
@@ -119,10 +118,9 @@ class AttachmentDisk(HealthCheck):
 @dataclasses.dataclass
 class AuditVerification(HealthCheck):
     def run(self) -> None:
-        from duban.audit.models import AuditCheckpoint
+        from duban.audit.verification import last_verified_at
 
-        last = AuditCheckpoint.objects.order_by("-created_at").values_list("created_at", flat=True)
-        verified_at = last.first()
+        verified_at = last_verified_at()
         if verified_at is None:
             raise ServiceWarning(_("审计日志尚未核验过（夜间任务将自动核验）"))
         hours = _age(verified_at) // 3600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 
@@ -13,13 +14,16 @@ from .models import WorkerHeartbeat
 def beat(worker_id: str, started_at: object = None) -> None:
     """Record that worker `worker_id` is alive now (one UPSERT)."""
     now = clock.now()
+    alive = {"last_seen": now, "hostname": socket.gethostname()[:255], "pid": os.getpid()}
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
-        defaults={"last_seen": now, "hostname": socket.gethostname()[:255], "pid": os.getpid()},
-        create_defaults={
-            "last_seen": now,
-            "started_at": started_at or now,
-            "hostname": socket.gethostname()[:255],
-            "pid": os.getpid(),
-        },
+        defaults=alive,
+        create_defaults={**alive, "started_at": started_at or now},
+    )
+
+
+def newest_beat() -> dt.datetime | None:
+    """When any worker last showed it was alive (None: never)."""
+    return (
+        WorkerHeartbeat.objects.order_by("-last_seen").values_list("last_seen", flat=True).first()
     )

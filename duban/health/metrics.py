@@ -41,12 +41,12 @@ class DubanCollector:
             return  # no database (yet): django-prometheus's own metrics still answer
 
     def _collect(self) -> Iterator[Metric]:
-        from duban.audit.models import AuditCheckpoint
+        from duban.audit.verification import last_verified_at
         from duban.items.lights import LIGHTS, URGEABLE_STATUSES, annotate_lights
         from duban.items.models import Item
         from duban.notify.models import Delivery, DeliveryStatus, PeriodicRun
 
-        from .models import WorkerHeartbeat
+        from .heartbeat import newest_beat
 
         items = GaugeMetricFamily(
             "duban_items", "Items being worked on, by warning light", labels=["light"]
@@ -79,36 +79,28 @@ class DubanCollector:
             "Deliveries that failed for good",
             value=deliveries.get(DeliveryStatus.FAILED, 0),
         )
-        last_seen = WorkerHeartbeat.objects.order_by("-last_seen").values_list(
-            "last_seen", flat=True
-        )
-        newest = last_seen.first()
+        newest = newest_beat()
         if newest is not None:
             yield GaugeMetricFamily(
                 "duban_worker_heartbeat_age_seconds",
                 "Seconds since the newest worker heartbeat",
                 value=max(0.0, (clock.now() - newest).total_seconds()),
             )
-        sweep = PeriodicRun.objects.filter(name="duban.items.tasks.sweep").values_list(
-            "last_enqueued_at", flat=True
+        swept = (
+            PeriodicRun.objects.filter(name="duban.items.tasks.sweep")
+            .values_list("last_enqueued_at", flat=True)
+            .first()
         )
-        swept = sweep.first()
-        if swept is not None:
-            yield GaugeMetricFamily(
-                "duban_last_sweep_timestamp_seconds",
-                "When the reminder sweep was last queued (Unix time)",
-                value=swept.timestamp(),
-            )
-        verified = AuditCheckpoint.objects.order_by("-created_at").values_list(
-            "created_at", flat=True
-        )
-        checked = verified.first()
-        if checked is not None:
-            yield GaugeMetricFamily(
+        for name, text, moment in (
+            ("duban_last_sweep_timestamp_seconds", "When the sweep was last queued", swept),
+            (
                 "duban_audit_last_verified_timestamp_seconds",
-                "When the audit chain was last verified intact (Unix time)",
-                value=checked.timestamp(),
-            )
+                "When the audit chain was last verified intact",
+                last_verified_at(),
+            ),
+        ):
+            if moment is not None:
+                yield GaugeMetricFamily(name, f"{text} (Unix time)", value=moment.timestamp())
 
 
 def register() -> None:

@@ -77,6 +77,15 @@ def notify(
     return notify_many([message], force_channels=force_channels)[0]
 
 
+def notify_roles(roles: Sequence[str], title: str, body: str = "") -> list[Notice]:
+    """A notice about no item to every active person holding one of `roles` (the
+    administrators: a broken audit chain, a failed backup, a new supervisor)."""
+    from duban.organisation.models import User
+
+    people = User.objects.filter(role__in=roles, is_active=True).order_by("pk")
+    return notify(list(people), None, title, body)
+
+
 def notify_many(
     messages: Sequence[Message], *, force_channels: Sequence[str] = ()
 ) -> list[list[Notice]]:

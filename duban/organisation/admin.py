@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from duban.accounts.admin_audit import AuditedAdmin, field_label
 from duban.api.tokens import revoke_tokens
 from duban.audit.models import record
-from duban.notify.outbox import notify
+from duban.notify.outbox import notify_roles
 
 from .models import Role, Unit, User
 
@@ -109,10 +109,8 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
             labels = "、".join(field_label(obj, name) for name in ACCESS_FIELDS if name in changes)
             revoke_tokens(obj, _("%(fields)s变更") % {"fields": labels}, request.user)
         if opens_restricted_items(obj, changes):
-            security_admins = User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True)
-            notify(
-                security_admins,
-                None,
+            notify_roles(
+                (Role.SECURITY_ADMIN,),
                 _("人员权限变更：%(name)s成为%(unit)s督办员")
                 % {"name": obj.full_name or obj.username, "unit": obj.unit or _("（无单位）")},
                 _(
