@@ -157,6 +157,13 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "organisation.User"
+# Argon2id first (OWASP's first choice: memory-hard, and half PBKDF2's CPU time per
+# sign-in at Django's defaults); a PBKDF2 hash from an earlier version still verifies
+# and is re-hashed with Argon2id at that person's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

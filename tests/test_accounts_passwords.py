@@ -185,3 +185,26 @@ def test_anonymous_visitors_are_sent_to_login(client: Client) -> None:
     response = client.get(reverse("password-change"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_passwords_are_hashed_with_argon2id_and_older_hashes_upgrade_at_sign_in(
+    org: Org, settings: Any
+) -> None:
+    """Production hashes with Argon2id; a PBKDF2 hash from an earlier version still signs
+    in, and is replaced by an Argon2id hash at that sign-in."""
+    from django.contrib.auth.hashers import make_password
+
+    from duban import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    person = org.lead_liaison
+    person.set_password(PASSWORD)
+    person.save(update_fields=["password"])
+    assert person.password.startswith("argon2$argon2id$")
+
+    older = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    User.objects.filter(pk=person.pk).update(password=older)
+    assert authenticate(username=person.username, password="Wrong-pass-1") is None
+    assert User.objects.get(pk=person.pk).password == older  # a failed try changes nothing
+    assert authenticate(username=person.username, password=PASSWORD) is not None
+    assert User.objects.get(pk=person.pk).password.startswith("argon2$argon2id$")

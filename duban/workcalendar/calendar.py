@@ -116,6 +116,9 @@ class WorkCalendar:
         self._kinds: dict[date, str] = {}
         self._loaded_from: date | None = None
         self._loaded_to: date | None = None
+        # _workdays_before[i]: working days in [loaded_from, loaded_from + i), built on the
+        # first count over the loaded window, so each count is two lookups, not a walk.
+        self._workdays_before: list[int] | None = None
 
     # -- loading ---------------------------------------------------------------
 
@@ -147,6 +150,7 @@ class WorkCalendar:
             self._loaded_from = min(first, self._loaded_from)
             self._loaded_to = max(last, self._loaded_to)
         self._kinds.update(CalendarDay.objects.filter(missing).values_list("day", "kind"))
+        self._workdays_before = None
 
     # -- answers over loaded days ----------------------------------------------
 
@@ -176,12 +180,11 @@ class WorkCalendar:
         if end <= start:
             return CountResult(count=0, provisional=False)
         self.ensure_loaded(start + ONE_DAY, end)
-        count = 0
-        day = start
-        while day < end:
-            day += ONE_DAY
-            if self._is_workday_loaded(day):
-                count += 1
+        before = self._running_workdays()
+        origin = self._loaded_from
+        assert origin is not None  # loaded just above
+        # Working days in (start, end] = those before end + 1 minus those before start + 1.
+        count = before[(end - origin).days + 1] - before[(start - origin).days + 1]
         provisional = any(
             self.is_provisional_year(year) for year in range((start + ONE_DAY).year, end.year + 1)
         )
@@ -214,6 +217,17 @@ class WorkCalendar:
             self.is_provisional_year(year) for year in range(first.year, last.year + 1)
         )
         return DayResult(day=day, provisional=provisional)
+
+    def _running_workdays(self) -> list[int]:
+        if self._workdays_before is None:
+            assert self._loaded_from is not None and self._loaded_to is not None
+            running = [0]
+            day = self._loaded_from
+            while day <= self._loaded_to:
+                running.append(running[-1] + self._is_workday_loaded(day))
+                day += ONE_DAY
+            self._workdays_before = running
+        return self._workdays_before
 
     def _is_loaded(self, day: date) -> bool:
         if self._loaded_from is None or self._loaded_to is None:
