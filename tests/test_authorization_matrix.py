@@ -241,6 +241,7 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("api-v1:list_items"), Rule(SIGNED_IN, shows_items=True)),
     # The office.
     (by_name("item-new"), Rule(ESTABLISH, ("GET", "POST"))),
+    (by_name("item-deadline-preview"), Rule(ESTABLISH)),  # the 立项 form's live deadline
     (by_name("api-v1:establish_item"), Rule(ESTABLISH)),
     (by_name("attention", "notify-failures"), Rule(OFFICE)),
     # Items and actions on them.
@@ -808,7 +809,8 @@ def page_form(action: str, item: Item | None, leader: User) -> dict[str, Any]:
         "terminate": decision,
         "no_such_action": {},
     }
-    return forms[action]
+    # Confirmed, as the confirmation page posts it (web.item_views.confirm_page).
+    return {"confirmed": "1", **forms[action]}
 
 
 def api_body(action: str, item: Item | None, leader: User, liaison: User) -> Any:

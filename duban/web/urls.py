@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inbox/<int:notice_id>/read/", views.mark_notice_read, name="notice-read"),
     path("items/", views.ledger, name="ledger"),
     path("items/new/", item_views.item_new, name="item-new"),
+    path("items/new/deadline/", item_views.deadline_preview, name="item-deadline-preview"),
     path("items/<int:pk>/", item_views.item_detail, name="item-detail"),
     path("items/<int:pk>/recusal/", recusal_views.declare, name="item-recusal"),
     path("items/<int:pk>/parts/", part_views.divide, name="item-part-divide"),
