@@ -83,7 +83,7 @@ class UploadForm(forms.Form):
     issued_on = forms.DateField(
         label=gettext_lazy("纪要印发日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("会议纪要必填（纪要中写有“××××年×月×日印发”时可不填）。"),
     )
     year = forms.IntegerField(
@@ -186,7 +186,7 @@ class ProposalForm(forms.Form):
     deadline = forms.DateField(
         label=gettext_lazy("办结时限"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("按R-D2、R-D4计算时此处不用填写。"),
     )
     office_reason = forms.CharField(
