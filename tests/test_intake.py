@@ -75,7 +75,13 @@ def test_intake_minutes_dry_run_prints_one_line_per_decision(aliases: Org, tmp_p
     out = StringIO()
     path = write(tmp_path, "minutes.docx", minutes_docx())
     call_command(
-        "intake_minutes", path, "--body", "校长办公会", "--issued", "2026-11-20", "--dry-run",
+        "intake_minutes",
+        path,
+        "--body",
+        "校长办公会",
+        "--issued",
+        "2026-11-20",
+        "--dry-run",
         stdout=out,
     )
     assert out.getvalue().splitlines() == [
@@ -93,7 +99,9 @@ def test_intake_minutes_dry_run_prints_one_line_per_decision(aliases: Org, tmp_p
 def test_intake_minutes_without_dry_run_keeps_drafts_only(aliases: Org, tmp_path: Path):
     out = StringIO()
     path = write(tmp_path, "minutes.docx", minutes_docx())
-    call_command("intake_minutes", path, "--body", "校长办公会", "--issued", "2026-11-20", stdout=out)
+    call_command(
+        "intake_minutes", path, "--body", "校长办公会", "--issued", "2026-11-20", stdout=out
+    )
     document = IntakeDocument.objects.get()
     assert out.getvalue().splitlines()[-2:] == [
         f"draft {document.pk}: /intake/{document.pk}/",
@@ -119,9 +127,15 @@ def test_intake_plan_dry_run_r_d4(aliases: Org, tmp_path: Path):
 def test_intake_minutes_command_refuses_a_date_that_does_not_exist(org: Org, tmp_path: Path):
     lines = [*MINUTES_LINES[:4], "一、由教务处牵头，于2026年2月30日前完成。"]
     path = write(tmp_path, "minutes.docx", minutes_docx(lines))
-    with pytest.raises(CommandError, match="^第5行：日期“2026年2月30日”不存在。$"):
+    with pytest.raises(CommandError, match=r"^第5行：日期“2026年2月30日”不存在。$"):
         call_command(
-            "intake_minutes", path, "--body", "校长办公会", "--issued", "2026-11-20", stdout=StringIO()
+            "intake_minutes",
+            path,
+            "--body",
+            "校长办公会",
+            "--issued",
+            "2026-11-20",
+            stdout=StringIO(),
         )
     assert IntakeDocument.objects.count() == 0
 
@@ -185,7 +199,7 @@ def test_each_decision_becomes_a_proposal_with_its_evidence(aliases: Org):
 
 def test_confirmation_establishes_each_proposal_through_establish_item(aliases: Org):
     document = read_minutes(aliases)
-    first, second, third, fourth, fifth = document.proposals.order_by("position")
+    _first, _second, third, _fourth, fifth = document.proposals.order_by("position")
     supervisor = aliases.office_supervisor
     actions.update_proposal(
         supervisor,

@@ -31,13 +31,13 @@ from . import parsing, reading
 from .models import DeadlineBasis, DocumentKind, DocumentStatus, IntakeDocument, Proposal
 
 MINUTES_BODIES = {
-    SourceBody.STANDING_COMMITTEE.label: SourceBody.STANDING_COMMITTEE,
-    SourceBody.PRESIDENT_MEETING.label: SourceBody.PRESIDENT_MEETING,
-    SourceBody.SECRETARY_MEETING.label: SourceBody.SECRETARY_MEETING,
+    str(SourceBody.STANDING_COMMITTEE.label): SourceBody.STANDING_COMMITTEE,
+    str(SourceBody.PRESIDENT_MEETING.label): SourceBody.PRESIDENT_MEETING,
+    str(SourceBody.SECRETARY_MEETING.label): SourceBody.SECRETARY_MEETING,
 }
 PLAN_BODIES = {
-    SourceBody.WORK_POINTS.label: SourceBody.WORK_POINTS,
-    SourceBody.MAJOR_PLAN.label: SourceBody.MAJOR_PLAN,
+    str(SourceBody.WORK_POINTS.label): SourceBody.WORK_POINTS,
+    str(SourceBody.MAJOR_PLAN.label): SourceBody.MAJOR_PLAN,
 }
 
 
@@ -120,7 +120,7 @@ def read(
         parsed = parsing.parse_minutes(
             lines,
             issued_on=issued_on,
-            body_label=SourceBody(body).label,
+            body_label=str(SourceBody(body).label),
             directory=directory,
         )
     else:
@@ -251,9 +251,9 @@ class ProposalInput:
 
 def deadline_choices(kind: str) -> list[tuple[str, str]]:
     if kind == DocumentKind.WORK_PLAN:
-        return [(DeadlineBasis.YEAR_END.value, DeadlineBasis.YEAR_END.label)]
+        return [(DeadlineBasis.YEAR_END.value, str(DeadlineBasis.YEAR_END.label))]
     return [
-        (choice.value, choice.label)
+        (choice.value, str(choice.label))
         for choice in (DeadlineBasis.GIVEN, DeadlineBasis.TEN_WORKDAYS, DeadlineBasis.OFFICE)
     ]
 

@@ -637,7 +637,8 @@ def detect_body(lines: list[str]) -> str | None:
 def detect_issued_on(lines: list[str]) -> dt.date | None:
     for number, text in enumerate(lines, start=1):
         if match := ISSUED.search(text):
-            return _day(*(int(g) for g in match.groups()), number, match.group())
+            year, month, day = (int(group) for group in match.groups())
+            return _day(year, month, day, number, match.group())
     return None
 
 

@@ -42,9 +42,7 @@ FIELD_LABELS = {
 def _office(request: HttpRequest) -> User:
     user = current_user(request)
     if not actions.may_intake(user):
-        raise PermissionDenied(
-            _("只有党政办公室的督办员可以读取会议纪要、工作要点并确认立项。")
-        )
+        raise PermissionDenied(_("只有党政办公室的督办员可以读取会议纪要、工作要点并确认立项。"))
     return user
 
 
@@ -197,7 +195,7 @@ class ProposalForm(forms.Form):
 
     def __init__(self, *args: Any, document: IntakeDocument, units: list[Unit], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["deadline_basis"].choices = actions.deadline_choices(document.kind)
+        self.fields["deadline_basis"].choices = actions.deadline_choices(document.kind)  # type: ignore[attr-defined]
         # One list of units for every proposal's form on the page.
         choices = [(unit.pk, unit.name) for unit in units]
         self.fields["lead_unit"].choices = [("", _("（未识别，请选择）")), *choices]  # type: ignore[attr-defined]
@@ -388,7 +386,5 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionError as error:
         messages.error(request, _("未立项任何事项。%(message)s") % {"message": error.message})
         return _render_document(request, document, status=400)
-    messages.success(
-        request, _("已确认立项%(count)d项督办事项。") % {"count": len(items)}
-    )
+    messages.success(request, _("已确认立项%(count)d项督办事项。") % {"count": len(items)})
     return redirect("intake-document", pk=document.pk)

@@ -47,7 +47,8 @@ def run(
     try:
         content = file.read_bytes()
     except OSError as error:
-        raise CommandError(_("无法读取文件“%(path)s”：%(error)s") % {"path": path, "error": error})
+        message = _("无法读取文件“%(path)s”：%(error)s") % {"path": path, "error": error}
+        raise CommandError(message) from None
     actor = None
     if username:
         actor = User.objects.filter(username=username).select_related("unit").first()
