@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "duban.notify",
     "duban.attachments",
     "duban.ledger",
+    "duban.intake",
     "duban.reports",
     "duban.spotchecks",
     "duban.documents",

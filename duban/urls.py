@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("duban.accounts.urls")),
     path("audit/", include("duban.audit.urls")),
     path("ledger/", include("duban.ledger.urls")),
+    path("intake/", include("duban.intake.urls")),
     path("spotchecks/", include("duban.spotchecks.urls")),
     path("", include("duban.reports.urls")),
     path("", include("duban.documents.urls")),

@@ -262,6 +262,14 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     # Oversight (issue 5, being built): see OVERSIGHT.
     (by_name("ledger-import"), Rule(OVERSIGHT, ("GET", "POST"))),
     (by_name("ledger-import-detail"), Rule(OVERSIGHT, ("GET", "POST"), params=MISSING_PK)),
+    # Intake (issue 12): the General Office's supervisors only (tests/test_intake_pages.py).
+    (by_name("intake"), Rule(OVERSIGHT, ("GET", "POST"))),
+    (by_name("intake-document"), Rule(OVERSIGHT, params=MISSING_PK)),
+    (by_name("intake-merge", "intake-confirm"), Rule(OVERSIGHT, ("POST",), params=MISSING_PK)),
+    (
+        by_name("intake-proposal-edit", "intake-proposal-drop"),
+        Rule(OVERSIGHT, ("POST",), params=(("pk", "missing"), ("proposal_pk", "missing"))),
+    ),
     (
         by_name(
             "spotchecks",
