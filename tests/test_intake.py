@@ -541,3 +541,14 @@ def test_an_alias_names_one_unit_only(org: Org):
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["aliases"] == "教务部、本科生院"
+
+
+def test_an_unregistered_name_in_a_list_keeps_the_known_units_and_is_flagged(org: Org):
+    """Without the alias 计财处, "人事处、计财处配合" still makes 人事处 a cooperating unit,
+    and 计财处 is flagged for the office rather than dropped silently."""
+    document = read_minutes(org)
+    first = document.proposals.order_by("position").first()
+    assert first is not None
+    assert first.lead_unit == org.lead_unit
+    assert units_of(first) == {"人事处"}
+    assert any("计财处" in flag for flag in first.flags)

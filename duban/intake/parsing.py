@@ -293,8 +293,15 @@ LEAD_LABEL = re.compile(
 COOPERATE_LABEL = re.compile(r"(?:配合单位|配合部门|协办单位|参与单位)\s*[:：]\s*$")
 COOPERATE_BEFORE = re.compile(r"(?:会同|联合|协同|商请)\s*$")
 LEAD_BEFORE = re.compile(r"(?:明确由|交由|责成|委托|由|请)\s*$")
-LEAD_AFTER = re.compile(r"^(?:等单位|等部门)?\s*(?:牵头负责|具体负责|牵头|负责|承办|主办)")
-COOPERATE_AFTER = re.compile(r"^(?:等单位|等部门|等)?\s*(?:配合|协助|协同|参与|协办)")
+# Names in the same list that are no unit (an alias not yet registered, say), skipped
+# over to reach the list's verb, and flagged: "人事处、计财处配合".
+UNKNOWN_TAIL = r"(?P<tail>(?:(?:、|和|及|与)[\u4e00-\u9fff]{2,10}?)*)"
+LEAD_AFTER = re.compile(
+    rf"^{UNKNOWN_TAIL}(?:等单位|等部门)?\s*(?:牵头负责|具体负责|牵头|负责|承办|主办)"
+)
+COOPERATE_AFTER = re.compile(
+    rf"^{UNKNOWN_TAIL}(?:等单位|等部门|等)?\s*(?:配合|协助|协同|参与|协办)"
+)
 LIST_END = re.compile(r"[；;）)。\n]")
 
 
@@ -317,7 +324,7 @@ def read_units(text: str, directory: UnitDirectory, found: Found) -> None:
     unplaced: list[str] = []
     for group in _unit_groups(text, directory.mentions(text)):
         start, end = group[0][0], group[-1][1]
-        before, after = text[max(0, start - 8) : start], text[end : end + 8]
+        before, after = text[max(0, start - 8) : start], text[end : end + 40]
         role, words_start, words_end = "", start, end
         if match := COOPERATE_LABEL.search(before):
             role, words_start = "cooperating", start - (len(before) - match.start())
@@ -329,8 +336,10 @@ def read_units(text: str, directory: UnitDirectory, found: Found) -> None:
             role, words_end = "lead", end + match.end()
             if lead_before := LEAD_BEFORE.search(before):
                 words_start = start - (len(before) - lead_before.start())
+            _flag_unknown_tail(match.group("tail"), directory, found)
         elif match := COOPERATE_AFTER.match(after):
             role, words_end = "cooperating", end + match.end()
+            _flag_unknown_tail(match.group("tail"), directory, found)
         elif match := LEAD_BEFORE.search(before):
             role, words_start = "lead", start - (len(before) - match.start())
         words = text[words_start:words_end]
@@ -391,6 +400,20 @@ def read_units(text: str, directory: UnitDirectory, found: Found) -> None:
         )
 
 
+def _flag_unknown_tail(tail: str, directory: UnitDirectory, found: Found) -> None:
+    names = [name for name in re.split(r"[、和及与]", tail) if name]
+    _flag_unknown(names, directory, found)
+
+
+def _flag_unknown(names: list[str], directory: UnitDirectory, found: Found) -> None:
+    unknown = [name for name in dict.fromkeys(names) if name not in directory.names]
+    if unknown:
+        found.flags.append(
+            _("以下名称未能对应到系统中的单位：%(names)s（可由系统管理员在单位的“别名”中登记）。")
+            % {"names": "、".join(unknown)}
+        )
+
+
 def _flag_unknown_listed_units(text: str, directory: UnitDirectory, found: Found) -> None:
     """In labelled lists (牵头单位：…；配合单位：…) a name that is no unit is flagged."""
     label = re.compile(
@@ -401,15 +424,8 @@ def _flag_unknown_listed_units(text: str, directory: UnitDirectory, found: Found
         rest = text[match.end() :]
         end = LIST_END.search(rest)
         listed = rest[: end.start() if end else len(rest)]
-        for name in re.split(r"[、，,和及与\s]+", listed):
-            name = name.strip()
-            if name and name not in directory.names:
-                unknown.append(name)
-    if unknown:
-        found.flags.append(
-            _("以下名称未能对应到系统中的单位：%(names)s（可由系统管理员在单位的“别名”中登记）。")
-            % {"names": "、".join(dict.fromkeys(unknown))}
-        )
+        unknown.extend(name.strip() for name in re.split(r"[、，,和及与\s]+", listed))
+    _flag_unknown([name for name in unknown if name], directory, found)
 
 
 # ----------------------------------------------------------------------------- dates
