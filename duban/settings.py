@@ -134,6 +134,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "duban.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "duban.web.middleware.ChineseNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -3,8 +3,10 @@ from django.urls import include, path
 
 from duban.health import metrics
 from duban.health import views as health
+from duban.web import views as web
 
 urlpatterns = [
+    path("favicon.ico", web.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

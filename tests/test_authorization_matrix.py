@@ -219,11 +219,14 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     # runs here); /metrics answers the allowed addresses, the test client's among them.
     (by_name("healthz", "metrics"), Rule(PUBLIC)),
     (by_name("readyz"), Rule(PUBLIC, ok=(200, 503))),
+    (by_name("favicon"), Rule(PUBLIC, ok=(301,))),  # to the static icon
     (by_name("api-v1:issue_api_token"), Rule(TOKEN)),
     (by_name("api-v1:api-root"), Rule(MISSING)),
     (by_path(r"^api/v1/\^\(\?P<path>"), Rule(MISSING)),
     # Any signed-in person.
-    (by_name("my-work", "inbox"), Rule(SIGNED_IN)),
+    (by_name("my-work", "inbox", "notice-menu"), Rule(SIGNED_IN)),
+    # 全部标为已读: one's own notices only; answers with the inbox.
+    (by_name("notices-read-all"), Rule(SIGNED_IN, ("POST",), ok=(302,))),
     (by_name("ledger"), Rule(SIGNED_IN, shows_items=True)),
     (by_name("ledger-export"), Rule(SIGNED_IN, shows_items=True)),  # the ledger as .xlsx
     (by_name("notify-preferences"), Rule(SIGNED_IN, ("GET", "POST"))),

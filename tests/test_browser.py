@@ -141,7 +141,10 @@ def test_an_item_from_establishment_to_completion_in_chromium(
     # The lead liaison reads the notice (an htmx partial update), signs for, reports.
     lead = sign_in(browser, base, "lead_liaison", viewport={"width": 1280, "height": 900})
     expect(lead.locator("#unread-badge")).to_have_text("1")
-    lead.click("nav >> text=通知")
+    # The header's dropdown shows the latest notices; its link leads to the inbox.
+    lead.click("#notice-menu > summary")
+    expect(lead.locator("#notice-menu-list")).to_contain_text("新交办督办事项：建设智慧教室")
+    lead.click("#notice-menu >> text=查看全部通知")
     notice = Notice.objects.get(recipient=org.lead_liaison)
     row = lead.locator(f"#notice-{notice.pk}")
     expect(row).to_contain_text("新交办督办事项：建设智慧教室")

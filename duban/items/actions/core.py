@@ -802,6 +802,12 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
 # ----------------------------------------------------------------------------- inbox
 
 
+def mark_all_notices_read(actor: Any, notices: Any) -> int:
+    """Mark read every unread notice of `notices` (the actor's readable ones: the caller
+    passes its inbox) that is the actor's own; returns how many were unread."""
+    return int(notices.filter(recipient=actor, read_at__isnull=True).update(read_at=clock.now()))
+
+
 def mark_notice_read(actor: Any, notice_id: int) -> bool:
     """Mark one of the actor's own notices read; returns whether it was unread."""
     updated = Notice.objects.filter(pk=notice_id, recipient=actor, read_at__isnull=True).update(
