@@ -2,10 +2,11 @@
 
 An item matches when its ledger number, title or content contains the keyword, case
 aside (ILIKE), or when its lead unit's name or one of its aliases does. On PostgreSQL
-a keyword of two characters or more is first looked up in the bigram index (migration items 0009): every two-character slice of the keyword must
-be among the item's slices, which the GIN index answers without reading the items;
-ILIKE then confirms the match on the rows found. The two conditions together select
-exactly what ILIKE alone would.
+a keyword of two characters or more is first looked up in the bigram index (migration
+items 0009): every two-character slice of the keyword must be among the item's
+slices, which the GIN index answers without reading the items; ILIKE then confirms
+the match on the rows found. The two conditions together select exactly what ILIKE
+alone would.
 """
 
 from __future__ import annotations
