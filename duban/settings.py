@@ -145,7 +145,8 @@ WSGI_APPLICATION = "duban.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Django admin templates with the texts its Chinese translation lacks.
+        "DIRS": [BASE_DIR / "duban" / "accounts" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
