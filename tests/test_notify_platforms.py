@@ -135,8 +135,9 @@ def test_r_a1_assignment_reaches_liaison_and_head_in_wecom_once_with_two_workers
         assert card["url"] == f"https://duban.example.edu.cn/items/{item.pk}/"
         assert f"台账编号：{item.ledger_number}" in card["description"]
         assert card["btntxt"] == "详情"
-    # The expired token was answered 42001 once, replaced, and the message sent.
-    assert standin.answered(WECOM_SEND, 42001) == 1
+    # The token expired once and was answered 42001 (to each worker that still held
+    # it: both, when they run at once on PostgreSQL), replaced, and the message sent.
+    assert 1 <= standin.answered(WECOM_SEND, 42001) <= 2
     assert len(standin.to("/cgi-bin/gettoken")) >= 2
     assert all(d.status == DeliveryStatus.SENT and d.attempts == 1 for d in queued.all())
 
