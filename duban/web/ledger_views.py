@@ -226,7 +226,7 @@ def bulk_export(
         description += _("（另有%(missing)d项未找到，未导出）") % {"missing": missing}
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # FileResponse closes it
     result = write_ledger(rows, spool, title=ledger_title(None), filters=description)
-    filters = {"selected": ",".join(str(pk) for pk in found)}
+    filters = {"selected": ",".join(str(pk) for pk in ids if pk in found)}  # as ticked
     ledger_actions.record_export(
         user, filters=filters, description=description, result=result, via="page"
     )
