@@ -36,7 +36,10 @@ def spread(org: Org) -> dict[str, Item]:
     """Four items with different deadlines, lead units and statuses."""
     today = clock.today()
     early = establish(
-        org, title="最早到期", lead_unit=org.other_unit, minutes_deadline=today + dt.timedelta(days=5)
+        org,
+        title="最早到期",
+        lead_unit=org.other_unit,
+        minutes_deadline=today + dt.timedelta(days=5),
     )
     late = establish(org, title="最晚到期", minutes_deadline=today + dt.timedelta(days=60))
     middle = establish(
