@@ -180,7 +180,8 @@ def test_batch_urge_reports_a_lead_unit_without_liaison(
         )
     )
     assert report_rows(page) == [
-        f"{rows['in_progress'].ledger_number} 办理中事项 未办理：承办单位未设置联络员，无法发送系统通知催办。"
+        f"{rows['in_progress'].ledger_number} 办理中事项 "
+        "未办理：承办单位未设置联络员，无法发送系统通知催办。"
     ]
     assert world() == before
 
@@ -246,7 +247,8 @@ def test_batch_assign_asks_for_confirmation_and_changes_nothing_until_then(
     assert report_rows(page) == [
         f"{rows['established'].ledger_number} 待交办事项 将交办给教务处。",
         f"{second.ledger_number} 另一待交办事项 将交办给教务处。",
-        f"{rows['in_progress'].ledger_number} 办理中事项 未办理：事项当前状态为“办理中”，不能执行此操作。",
+        f"{rows['in_progress'].ledger_number} 办理中事项 "
+        "未办理：事项当前状态为“办理中”，不能执行此操作。",
         f"— 编号为{rows['hidden'].pk}的事项 未找到该事项（不存在或您无权查看）。",
     ]
     # The confirmation posts the same form again, with confirmed=1.
