@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from duban import clock
@@ -78,6 +79,18 @@ LEDGER_SORTS: dict[str, tuple[str, ...]] = {
     "status": ("status", "deadline", "id"),
 }
 DEFAULT_SORT = "-number"
+# The same orders as a choice in the filter form, for phones (where the table's header
+# row, with its sort links, is not shown).
+SORT_CHOICES = (
+    ("-number", gettext_lazy("台账编号（新→旧）")),
+    ("number", gettext_lazy("台账编号（旧→新）")),
+    ("deadline", gettext_lazy("办结时限（近→远）")),
+    ("-deadline", gettext_lazy("办结时限（远→近）")),
+    ("unit", gettext_lazy("承办单位")),
+    ("-unit", gettext_lazy("承办单位（倒序）")),
+    ("status", gettext_lazy("状态")),
+    ("-status", gettext_lazy("状态（倒序）")),
+)
 PAGE_SIZES = (20, 50, 100)
 
 
@@ -161,6 +174,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "today": clock.today(),
             "sort": sort,
+            "sort_choices": SORT_CHOICES,
             "sort_columns": sort_columns(request.GET, sort),
             "page_size": page_size,
             "page_sizes": PAGE_SIZES,
