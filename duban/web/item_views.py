@@ -490,16 +490,6 @@ def action_panels(
     return panels
 
 
-CHANGE_FIELD_LABELS = {
-    "title": gettext_lazy("事项名称"),
-    "content": gettext_lazy("工作内容"),
-    "basis": gettext_lazy("督办依据"),
-    "deadline": gettext_lazy("办结时限"),
-    "lead_unit": gettext_lazy("承办单位"),
-    "cooperating_units": gettext_lazy("配合单位"),
-}
-
-
 def item_page(
     request: HttpRequest,
     item: Item,
@@ -543,8 +533,6 @@ def item_page(
     )
     current_plan = plans[-1] if plans else None
     changes = list(item.changes.select_related("changed_by", "authorised_by"))
-    for change in changes:
-        change.label = CHANGE_FIELD_LABELS.get(change.field, change.field)  # type: ignore[attr-defined]
     events = list(item.events.select_related("actor").order_by("created_at", "id"))
 
     panels = action_panels(
