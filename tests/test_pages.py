@@ -604,7 +604,7 @@ def test_establish_form_shows_field_errors_and_keeps_the_input(client: Client, o
     assert response.status_code == 400
     page = html(response)
     assert "请检查填写的内容。" in page
-    assert "这个字段是必填项。" in page
+    assert "此项为必填项。" in page
     assert "纪要第31期</textarea>" in page
     assert "完成50间智慧教室改造。" in page
     assert f'value="{org.cooperating_unit.pk}" id="id_cooperating_units_' in page

@@ -118,6 +118,24 @@ def establish_input(data: Mapping[str, Any]) -> actions.EstablishInput:
     return actions.EstablishInput(**values)
 
 
+def add_rule_errors(user: User, form: EstablishForm) -> None:
+    """With the form's own errors, what the rules would refuse of the rest of the input
+    (`check_establish`, which stores nothing): every field to fix after one submit."""
+    data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in form.fields}
+    data["cooperating_units"] = data["cooperating_units"] or []
+    for name in ("title", "content", "basis", "source_body", "office_reason"):
+        data[name] = data[name] or ""
+    data["urgent"] = bool(data["urgent"])
+    data["source_kind"] = data["source_kind"] or form.data.get("source_kind", "")
+    data["confidentiality"] = data["confidentiality"] or "ordinary"
+    try:
+        actions.check_establish(user, establish_input(data))
+    except ActionError as error:
+        for name, text in error.errors.items():
+            if name in form.fields and name not in form.errors:
+                form.add_error(name, text)
+
+
 def add_action_errors(form: Any, error: ActionError) -> None:
     """Put an action's field errors on the form's fields (others above the form)."""
     for name, text in error.errors.items():
@@ -149,6 +167,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
                 return redirect("item-detail", pk=item.pk)
         else:
             error_message, status = str(CHECK_INPUT), 400
+            add_rule_errors(user, form)
     else:
         today = clock.today()
         form = EstablishForm(initial={"source_kind": SourceKind.MEETING, "year": today.year})
