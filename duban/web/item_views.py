@@ -40,7 +40,7 @@ from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
 from duban.organisation.models import User
 
-from . import extension_views, part_views, recusal_views, supervision_views, workbench
+from . import extension_views, supervision_views, workbench
 from .extension_forms import (
     AdjustForm,
     ExtensionDecisionForm,
@@ -588,10 +588,7 @@ def item_page(
         "error_message": error_message,
         "posted_action": posted.action if posted is not None else "",
         "unsent_text": unsent_text,
-        **extension_views.item_page_context(item, today, offered),
-        **supervision_views.item_page_context(item),
-        **recusal_views.item_page_context(item, user),
-        **part_views.item_page_context(item, user),
+        **workbench.sections(item, user, today, offered),
         **(extra or {}),
     }
     return render(request, "web/item_detail.html", context, status=status)

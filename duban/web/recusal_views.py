@@ -1,68 +1,29 @@
 """Recusal (回避, R-C4) on the item page: the supervising office records a person or a
 unit with the reason; anyone who sees the item may declare their own recusal. The
-office is warned on the page when a unit named on the item is recused."""
+office is warned on the page when a unit named on the item is recused. The section's
+form and what it shows are `recusal_section`."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from duban.items import actions, policy
+from duban.items import actions
 from duban.items.errors import ActionError
-from duban.items.models import Item
 from duban.organisation.models import Unit, User
 
+from .item_views import item_page, visible_item
+from .recusal_section import RecusalForm
 from .views import current_user
-
-
-class RecusalForm(forms.Form):
-    who = forms.ChoiceField(
-        label=gettext_lazy("回避对象"),
-        choices=[
-            ("self", gettext_lazy("本人")),
-            ("person", gettext_lazy("其他人员")),
-            ("unit", gettext_lazy("单位")),
-        ],
-        initial="self",
-    )
-    username = forms.CharField(label=gettext_lazy("人员用户名"), required=False, max_length=150)
-    unit = forms.ModelChoiceField(
-        label=gettext_lazy("单位"), queryset=Unit.objects.filter(is_active=True), required=False
-    )
-    reason = forms.CharField(
-        label=gettext_lazy("回避理由"), widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-def item_page_context(item: Item, user: Any) -> dict[str, Any]:
-    """What the item page shows of recusals: the office sees the list and a warning for
-    recused units named on the item; everyone else only the self-declaration form."""
-    office = policy.is_office_supervisor_of(user, item)
-    if not office:
-        return {"recusal_office_view": False, "recusal_form": RecusalForm()}
-    recusals = list(item.recusals.select_related("person", "unit", "declared_by"))
-    named = {item.lead_unit_id, *(unit.pk for unit in item.cooperating_units.all())}
-    return {
-        "recusal_office_view": True,
-        "recusals": recusals,
-        "recused_named_units": [r.unit for r in recusals if r.unit_id in named],
-        "recusal_form": RecusalForm(),
-    }
 
 
 @require_POST
 @login_required
 def declare(request: HttpRequest, pk: int) -> HttpResponse:
-    from .item_views import item_page, visible_item
-
     user = current_user(request)
     item = visible_item(request, pk)
     form = RecusalForm(request.POST)

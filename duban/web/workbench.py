@@ -8,11 +8,15 @@ When nothing waits for them, the card says whom the item waits for. Every other 
 this person may take goes to "更多操作", each in its own folded form.
 
 Which actions are allowed is `policy.allowed_actions` (one rule for pages and API);
-this module only orders and groups them, so a new panel is added here, not in the views.
+this module only orders and groups them. The sections below the card (`sections`)
+are composed here too, each from its own module, so a new panel is added here, not in
+the views; the views of a section (`recusal_views`, `part_views`, ...) import the
+item page, never the other way round.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +27,8 @@ from duban.attachments.models import Attachment
 from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item
 from duban.items.policy import pending_extension_of
 from duban.items.states import Status
+
+from . import extension_views, part_section, recusal_section, supervision_views
 
 Says = Callable[[Item, "Situation"], str]
 
@@ -193,3 +199,14 @@ def situation_of(item: Item, feedback: list[Feedback], has_plan: bool) -> Situat
             .order_by("created_at", "id")
         )
     return situation
+
+
+def sections(item: Item, user: Any, today: dt.date, offered: set[str]) -> dict[str, Any]:
+    """What the sections below the card show this person: extensions and adjustments,
+    urges, recusals and the parts (R-A4)."""
+    return {
+        **extension_views.item_page_context(item, today, offered),
+        **supervision_views.item_page_context(item),
+        **recusal_section.item_page_context(item, user),
+        **part_section.item_page_context(item, user),
+    }
