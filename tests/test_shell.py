@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
@@ -125,3 +126,26 @@ def test_a_notice_of_an_item_no_longer_visible_is_not_in_the_dropdown(
     )
     menu = signed_in(client, org.lead_liaison).get(reverse("notice-menu")).content.decode()
     assert "修订本科生培养方案" not in menu
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "words"),
+    [
+        (RuntimeError("boom"), 500, "系统错误"),
+        (OperationalError("gone"), 503, "数据库暂时无法连接"),
+    ],
+)
+def test_a_failure_shows_the_chinese_page_in_development_mode_too(
+    client: Client, org: Org, settings: Any, monkeypatch: pytest.MonkeyPatch, failure: Exception,
+    status: int, words: str,
+) -> None:  # fmt: skip
+    settings.DEBUG = True
+
+    def fails(*args: Any, **kwargs: Any) -> Any:
+        raise failure
+
+    monkeypatch.setattr("duban.web.views.readable_notices", fails)
+    response = signed_in(client, org.lead_liaison).get(reverse("inbox"))
+    assert response.status_code == status
+    page = response.content.decode()
+    assert words in page and "Traceback" not in page
