@@ -114,6 +114,9 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # CAS single sign-on: its SessionTicket table maps a CAS ticket to the session it
+    # opened, for single logout (duban/accounts/cas.py).
+    "django_cas_ng",
     "duban.accounts",
 ]
 
@@ -175,7 +178,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Django's model backend with the lockout (duban/accounts/lockout.py), for the web
 # login, the admin login and the API's token endpoint alike.
-AUTHENTICATION_BACKENDS = ["duban.accounts.lockout.LockoutBackend"]
+# CasBackend only loads the person of a session opened through CAS.
+AUTHENTICATION_BACKENDS = ["duban.accounts.lockout.LockoutBackend", "duban.accounts.cas.CasBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-work"
 LOGOUT_REDIRECT_URL = "login"
@@ -257,6 +261,35 @@ OTP_REQUIRED_ROLES = _env_list(
 )
 OTP_TOTP_ISSUER = "督办系统"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# CAS single sign-on (统一身份认证, duban/accounts/cas.py): on when CAS_SERVER_URL is set
+# (e.g. https://cas.example.edu.cn/cas/). The CAS user id is the person's 工号.
+CAS_SERVER_URL = os.environ.get("CAS_SERVER_URL", "").strip()
+if CAS_SERVER_URL and not CAS_SERVER_URL.endswith("/"):
+    CAS_SERVER_URL += "/"
+CAS_VERSION = os.environ.get("CAS_VERSION", "").strip() or "3"
+if CAS_VERSION not in {"1", "2", "3", "CAS_2_SAML_1_0"}:
+    raise ImproperlyConfigured(
+        f"CAS_VERSION must be 1, 2, 3 or CAS_2_SAML_1_0, got {CAS_VERSION!r}"
+    )
+# Seconds to wait for the CAS server (ticket validation and the reachability check).
+CAS_TIMEOUT = _env_int("CAS_TIMEOUT", 5)
+# A CAS that enforces its own second factor: its sign-in then needs no TOTP here.
+CAS_SATISFIES_OTP = _env_bool("CAS_SATISFIES_OTP", False)
+CAS_CREATE_USER = False  # an unknown CAS user is refused, never created
+CAS_VERIFY_SSL_CERTIFICATE = True
+
+
+def _cas_http_session() -> object:
+    from duban.accounts.cas import http_session
+
+    return http_session()
+
+
+CAS_SESSION_FACTORY = _cas_http_session
+# With CAS on, the roles that may still use the local username/password form (empty:
+# everyone), e.g. LOCAL_LOGIN_ROLES=system_admin,security_admin,audit_admin.
+LOCAL_LOGIN_ROLES = _env_list("LOCAL_LOGIN_ROLES", [])
 
 
 # Notifications (duban.notify; every variable is described in docs/deployment.md).

@@ -109,11 +109,21 @@ class User(AbstractUser):
     title = models.CharField(_("职务"), max_length=100, blank=True)
     portfolio = models.CharField(_("分管工作"), max_length=200, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # The university's staff number: how CAS sign-in (duban.accounts.cas) and the
+    # people directory (duban.organisation.directory) find the person.
+    staff_number = models.CharField(_("工号"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff_number"],
+                condition=~models.Q(staff_number=""),
+                name="unique_staff_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.username
