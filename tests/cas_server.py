@@ -12,6 +12,7 @@ requests back to duban's service URL.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,9 +107,9 @@ class CasServer:
             data={
                 "username": username,
                 "password": password,
-                "lt": _hidden_value(page.text, "lt"),
+                "lt": hidden_value(page.text, "lt"),
                 "service": service,
-                "csrfmiddlewaretoken": _hidden_value(page.text, "csrfmiddlewaretoken"),
+                "csrfmiddlewaretoken": hidden_value(page.text, "csrfmiddlewaretoken"),
             },
             headers={"Referer": page.url},
             allow_redirects=False,
@@ -118,9 +119,7 @@ class CasServer:
         return answer.headers["Location"]
 
 
-def _hidden_value(html: str, name: str) -> str:
-    import re
-
+def hidden_value(html: str, name: str) -> str:
     match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
         rf'value="([^"]*)"[^>]*name="{name}"', html
     )
@@ -152,13 +151,18 @@ def start_cas_server(directory: Path, users: Mapping[str, str]) -> Iterator[CasS
     }
     env.update(DJANGO_SETTINGS_MODULE="cas_settings", PYTHONPATH=str(directory))
     manage = [sys.executable, str(directory / "manage.py")]
-    subprocess.run(
-        [*manage, "migrate", "--noinput", "-v", "0"], cwd=directory, env=env, check=True
-    )
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=directory, env=env, check=True)
     pairs = [value for pair in users.items() for value in pair]
     subprocess.run(
-        [*manage, "shell", "-v", "0", "-c", f"import sys; sys.argv = ['x', *{pairs!r}]; "
-         f"exec(open({str(directory / 'setup_users.py')!r}).read())"],
+        [
+            *manage,
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            f"import sys; sys.argv = ['x', *{pairs!r}]; "
+            f"exec(open({str(directory / 'setup_users.py')!r}).read())",
+        ],
         cwd=directory,
         env=env,
         check=True,
