@@ -36,7 +36,11 @@ def sign_in_through_cas(page: Any, base: str, cas: CasServer) -> None:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_cas_sign_in_and_single_logout_in_chromium(
-    org: Org, live_server: Any, browser: Any, cas_server: CasServer, settings: Any
+    org: Org,
+    live_server: Any,
+    browser: Any,  # noqa: F811  (the fixture imported above)
+    cas_server: CasServer,  # noqa: F811
+    settings: Any,
 ) -> None:
     from playwright.sync_api import expect
 
