@@ -61,7 +61,7 @@ class TimeoutSession(requests.Session):
     """The HTTP session python-cas validates tickets with: never waits past
     CAS_TIMEOUT for a server that does not answer."""
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", getattr(settings, "CAS_TIMEOUT", 5))
         return super().request(*args, **kwargs)
 
@@ -75,7 +75,13 @@ class CasBackend(ModelBackend):
     path in the session). It authenticates nothing itself: the ticket is validated
     by `sign_in_with_ticket`, which needs to tell each kind of refusal apart."""
 
-    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         return None
 
 
