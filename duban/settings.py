@@ -287,6 +287,50 @@ def _cas_http_session() -> object:
 
 
 CAS_SESSION_FACTORY = _cas_http_session
+
+
+# The people directory (`manage.py sync_org ldap://host:port/`,
+# duban/organisation/directory.py): where units and people are, and which attribute
+# holds each column of the spreadsheet. An attribute left empty is read as empty
+# (an empty 在职 means 是). Override a mapping with key=attribute pairs, e.g.
+# LDAP_PEOPLE_ATTRIBUTES=staff_number=uid,role=eduPersonAffiliation.
+def _env_mapping(name: str, default: dict[str, str]) -> dict[str, str]:
+    mapping = dict(default)
+    for pair in _env_list(name, []):
+        key, separator, value = pair.partition("=")
+        if not separator or key.strip() not in default:
+            raise ImproperlyConfigured(
+                f"{name} takes key=attribute pairs with keys {sorted(default)}, got {pair!r}"
+            )
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+LDAP_TIMEOUT = _env_int("LDAP_TIMEOUT", 10)
+LDAP_UNIT_BASE = os.environ.get("LDAP_UNIT_BASE", "")
+LDAP_UNIT_FILTER = os.environ.get("LDAP_UNIT_FILTER", "") or "(objectClass=organizationalUnit)"
+LDAP_UNIT_ATTRIBUTES = _env_mapping(
+    "LDAP_UNIT_ATTRIBUTES",
+    {"code": "ou", "name": "description", "kind": "businessCategory", "leader": ""},
+)
+LDAP_PEOPLE_BASE = os.environ.get("LDAP_PEOPLE_BASE", "")
+LDAP_PEOPLE_FILTER = os.environ.get("LDAP_PEOPLE_FILTER", "") or "(objectClass=inetOrgPerson)"
+LDAP_PEOPLE_ATTRIBUTES = _env_mapping(
+    "LDAP_PEOPLE_ATTRIBUTES",
+    {
+        "staff_number": "employeeNumber",
+        "full_name": "cn",
+        "unit": "departmentNumber",
+        "title": "title",
+        "role": "employeeType",
+        "phone": "mobile",
+        "email": "mail",
+        "active": "",
+    },
+)
+
 # With CAS on, the roles that may still use the local username/password form (empty:
 # everyone), e.g. LOCAL_LOGIN_ROLES=system_admin,security_admin,audit_admin.
 LOCAL_LOGIN_ROLES = _env_list("LOCAL_LOGIN_ROLES", [])
