@@ -338,7 +338,13 @@ def read_ldap(url: str) -> Directory:
                 base, search_filter, attributes=wanted, paged_size=500, generator=False
             )
             for entry in sorted(
-                (entry for entry in entries if entry.get("type") == "searchResEntry"),
+                (
+                    entry
+                    for entry in entries
+                    # The base itself (an organizationalUnit too) is not one of them.
+                    if entry.get("type") == "searchResEntry"
+                    and str(entry["dn"]).lower() != base.lower()
+                ),
                 key=lambda entry: str(entry["dn"]),
             ):
                 values = {
