@@ -115,10 +115,8 @@ def test_ldap_problems_name_the_entry(db: Any, slapd: LdapServer) -> None:
     err = io.StringIO()
     with pytest.raises(CommandError, match="未做任何修改"):
         call_command("sync_org", slapd.url, stdout=io.StringIO(), stderr=err)
-    assert (
-        f"LDAP uid=20010,ou=people,{SUFFIX}：单位0200有2名联络员（周联络、褚联络），每个单位只能有一名。"
-        in err.getvalue().splitlines()
-    )
+    problem = "单位0200有2名联络员（周联络、褚联络），每个单位只能有一名。"
+    assert f"LDAP uid=20010,ou=people,{SUFFIX}：{problem}" in err.getvalue().splitlines()
     assert User.objects.count() == 0
 
 
