@@ -35,10 +35,17 @@ from django.utils.translation import gettext as _
 
 from duban.api.tokens import revoke_tokens
 from duban.audit.models import record
-from duban.items.errors import PermissionRefused
+from duban.items.errors import InvalidInput, PermissionRefused, StateRefused
 
 from .directory import KIND_NAMES, ROLE_NAMES, Directory, PersonRecord, Problem, UnitRecord
-from .models import SUPERVISING_OFFICE_KINDS, Role, Unit, User
+from .models import (
+    SUPERVISING_OFFICE_KINDS,
+    DirectorySync,
+    DirectorySyncStatus,
+    Role,
+    Unit,
+    User,
+)
 
 ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 KIND_LABELS: dict[str, str] = {str(value): name for name, value in KIND_NAMES.items()}
@@ -526,3 +533,74 @@ def _items_whose_contact_left(deactivated: list[User]) -> list[str]:
         .distinct()
     )
     return list(items)
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def upload_directory(
+    actor: Any, *, filename: str, content: bytes, deactivate_missing: bool
+) -> DirectorySync:
+    """Keep an uploaded spreadsheet and its preview (a dry run). Raises
+    PermissionRefused for anyone but the system administrator, InvalidInput for a
+    file that is not a readable .xlsx."""
+    from duban import clock
+
+    from .directory import DirectoryError, read_workbook
+
+    if actor is None:
+        raise PermissionRefused(_("只有系统管理员可以同步单位和人员。"))
+    _require_system_admin(actor)
+    try:
+        directory = read_workbook(content, filename)
+    except DirectoryError as error:
+        raise InvalidInput(error.message, errors={"file": error.message}) from None
+    report = sync_directory(
+        actor,
+        directory,
+        source=filename,
+        content=content,
+        dry_run=True,
+        deactivate_missing=deactivate_missing,
+    )
+    return DirectorySync.objects.create(
+        uploaded_by=actor,
+        filename=filename,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        deactivate_missing=deactivate_missing,
+        report=report.as_json(),
+        created_at=clock.now(),
+    )
+
+
+def confirm_directory_sync(actor: Any, upload: DirectorySync) -> SyncReport:
+    """确认同步: the sync of a previewed upload, all or nothing. The file is read and
+    compared again, so a change made since the preview is taken into account."""
+    from duban import clock
+
+    from .directory import read_workbook
+
+    if actor is None:
+        raise PermissionRefused(_("只有系统管理员可以同步单位和人员。"))
+    _require_system_admin(actor)
+    with transaction.atomic():
+        locked = DirectorySync.objects.select_for_update().get(pk=upload.pk)
+        if locked.uploaded_by_id != actor.pk:
+            raise PermissionRefused(_("只能同步自己上传的文件。"))
+        if locked.status != DirectorySyncStatus.PREVIEWED:
+            raise StateRefused(_("该文件已同步，不能重复同步。"))
+        content = bytes(locked.content)
+        report = sync_directory(
+            actor,
+            read_workbook(content, locked.filename),
+            source=locked.filename,
+            content=content,
+            deactivate_missing=locked.deactivate_missing,
+        )
+        locked.report = report.as_json()
+        if report.synced:
+            locked.status = DirectorySyncStatus.SYNCED
+            locked.synced_at = clock.now()
+        locked.save(update_fields=["report", "status", "synced_at"])
+    return report
