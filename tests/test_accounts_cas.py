@@ -316,3 +316,18 @@ def test_single_logout_from_the_cas_server_ends_the_session(
     logout = AuditEvent.objects.filter(verb="logout").get()
     assert logout.actor_id == person.pk
     assert logout.data["channel"] == "cas"
+
+
+def test_tickets_count_against_the_sign_in_throttle(
+    client: Client, cas_on: CasServer, staff_numbers: Org, settings: Any
+) -> None:
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "sign_in_address": "2/m"}
+    for _attempt in range(2):
+        answer = client.get("/accounts/cas/login/", {"ticket": "ST-guess"})
+        assert answer.status_code == 403
+    answer = client.get("/accounts/cas/login/", {"ticket": "ST-guess"})
+    assert answer.status_code == 429
+    assert "请求过于频繁" in answer.content.decode()
+    assert len(events("login_failed")) == 2
+    # Going to the CAS server (no ticket) is not a sign-in attempt.
+    assert client.get("/accounts/cas/login/").status_code == 302

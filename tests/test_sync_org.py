@@ -17,6 +17,7 @@ from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items import actions
 from duban.items.errors import PermissionRefused
+from duban.items.models import Notice
 from duban.organisation.directory import PEOPLE_COLUMNS, UNIT_COLUMNS, read_workbook
 from duban.organisation.models import Role, Unit, UnitKind, User
 from duban.organisation.sync import sync_directory
@@ -272,6 +273,16 @@ def test_template_has_the_headers_and_an_example_row(db: Any, tmp_path: Path) ->
     assert directory.problems == []
     assert [unit.code for unit in directory.units] == ["0200"]
     assert [person.staff_number for person in directory.people] == ["20001"]
+
+
+def test_the_security_administrator_hears_of_new_supervisors(db: Any, tmp_path: Path) -> None:
+    security = make_person("security_admin", Role.SECURITY_ADMIN, None, "安全管理员")
+    sync(str(workbook(tmp_path / "a.xlsx")))
+    (notice,) = Notice.objects.filter(recipient=security)
+    assert notice.title == "人员同步：1人成为督办员"
+    assert "孙督办（20001，党政办公室）" in notice.body
+    assert sync(str(workbook(tmp_path / "a.xlsx")))[-1] == "units +0 ~0 -0; people +0 ~0 -0"
+    assert Notice.objects.filter(recipient=security).count() == 1
 
 
 def test_only_the_system_administrator_may_sync(org: Org, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from duban.api.tokens import revoke_tokens
 from duban.audit.models import record
 from duban.items.errors import InvalidInput, PermissionRefused, StateRefused
+from duban.notify.outbox import notify_roles
 
 from .directory import KIND_NAMES, ROLE_NAMES, Directory, PersonRecord, Problem, UnitRecord
 from .models import (
@@ -358,6 +359,9 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
 
     # 2. People.
     deactivated: list[User] = []
+    # Office supervisors see their office's restricted items (R-C1–C3): the security
+    # administrator hears of each new one, as for a change in the admin.
+    new_supervisors: list[User] = []
     for number, person in plan.person_records.items():
         user = plan.people.get(number)
         unit = all_units.get(person.unit) if person.unit else None
@@ -378,6 +382,8 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
             user.save()
             counts["people_added"] += 1
             changes.append(Change("person", "add", number, person.full_name))
+            if user.role == Role.OFFICE_SUPERVISOR:
+                new_supervisors.append(user)
             continue
         fields = []
         for name, value in values.items():
@@ -399,6 +405,8 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
             changes.append(Change("person", "change", number, user.full_name, fields))
         if any(f[0] in (PERSON_FIELDS["role"], PERSON_FIELDS["unit"]) for f in fields):
             revoke_tokens(user, _("人员同步：角色或单位变更"))
+            if user.is_active and user.role == Role.OFFICE_SUPERVISOR:
+                new_supervisors.append(user)
     if plan.deactivate_missing:
         missing = (
             User.objects.filter(is_active=True)
@@ -436,6 +444,20 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
                 )
     for user in deactivated:
         revoke_tokens(user, _("人员同步：已离职"))
+    if new_supervisors:
+        names = "、".join(
+            f"{user.full_name}（{user.staff_number}，{user.unit or _('无单位')}）"
+            for user in new_supervisors
+        )
+        notify_roles(
+            (Role.SECURITY_ADMIN,),
+            _("人员同步：%(count)d人成为督办员") % {"count": len(new_supervisors)},
+            _(
+                "人员同步将以下人员设为督办员，其可查看所在督办部门的事项"
+                "（含敏感、执纪审查或涉密登记事项）：%(names)s。如非正常授权，请及时核实。"
+            )
+            % {"names": names},
+        )
 
     report.items_whose_contact_left = _items_whose_contact_left(deactivated)
 
