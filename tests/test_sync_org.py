@@ -295,3 +295,20 @@ def test_only_the_system_administrator_may_sync(org: Org, tmp_path: Path) -> Non
     report = sync_directory(org.system_admin, directory, source="a.xlsx")
     assert report.synced
     assert AuditEvent.objects.get(verb="sync_org").actor == org.system_admin
+
+
+def test_two_units_trading_names_change_nothing(db: Any, tmp_path: Path) -> None:
+    sync(str(workbook(tmp_path / "a.xlsx")))
+    before = state()
+    units = [list(row) for row in UNITS]
+    units[1][1], units[2][1] = units[2][1], units[1][1]
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="发现1个问题，未做任何修改。"):
+        call_command(
+            "sync_org",
+            str(workbook(tmp_path / "b.xlsx", units=units)),
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    assert err.getvalue().startswith("同步未完成，数据与现有记录冲突：")
+    assert state() == before

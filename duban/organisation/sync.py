@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -318,6 +318,12 @@ def sync_directory(
                 },
             )
     except _RollBack:
+        return report
+    except IntegrityError as error:
+        # Two rows that trade names or office kinds within one sync, for example: the
+        # check above cannot see every such order of updates; nothing was written.
+        report.problems = [_("同步未完成，数据与现有记录冲突：%(error)s") % {"error": error}]
+        report.changes, report.counts = [], {}
         return report
     report.synced = True
     return report
