@@ -120,7 +120,15 @@ def test_ldap_problems_name_the_entry(db: Any, slapd: LdapServer) -> None:
     assert User.objects.count() == 0
 
 
-def test_an_ldap_server_that_is_down(db: Any) -> None:
+def test_ldap_needs_its_bases(db: Any, settings: Any) -> None:
+    settings.LDAP_UNIT_BASE = ""
+    with pytest.raises(CommandError, match="请先设置LDAP_UNIT_BASE和LDAP_PEOPLE_BASE"):
+        call_command("sync_org", "ldap://127.0.0.1:389/", stdout=io.StringIO())
+
+
+def test_an_ldap_server_that_is_down(db: Any, settings: Any) -> None:
+    settings.LDAP_UNIT_BASE = f"ou=units,{SUFFIX}"
+    settings.LDAP_PEOPLE_BASE = f"ou=people,{SUFFIX}"
     url = f"ldap://127.0.0.1:{free_port()}/"
     with pytest.raises(CommandError, match="无法连接LDAP目录"):
         call_command("sync_org", url, stdout=io.StringIO())

@@ -296,6 +296,10 @@ def read_ldap(url: str) -> Directory:
     parts = urlsplit(url)
     if not parts.hostname:
         raise DirectoryError(_("LDAP地址“%(url)s”无效。") % {"url": url})
+    if not settings.LDAP_UNIT_BASE or not settings.LDAP_PEOPLE_BASE:
+        raise DirectoryError(
+            _("请先设置LDAP_UNIT_BASE和LDAP_PEOPLE_BASE（单位和人员所在的目录位置）。")
+        )
     server = ldap3.Server(
         parts.hostname,
         port=parts.port,
