@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "duban.notify",
     "duban.attachments",
     "duban.ledger",
+    "duban.intake",
     "duban.reports",
     "duban.spotchecks",
     "duban.documents",
@@ -136,6 +137,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "duban.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "duban.web.middleware.ChineseNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -3,8 +3,10 @@ from django.urls import include, path
 
 from duban.health import metrics
 from duban.health import views as health
+from duban.web import views as web
 
 urlpatterns = [
+    path("favicon.ico", web.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("directory/", include("duban.organisation.urls")),
     path("audit/", include("duban.audit.urls")),
     path("ledger/", include("duban.ledger.urls")),
+    path("intake/", include("duban.intake.urls")),
     path("spotchecks/", include("duban.spotchecks.urls")),
     path("", include("duban.reports.urls")),
     path("", include("duban.documents.urls")),

@@ -66,8 +66,9 @@ def test_cas_sign_in_and_single_logout_in_chromium(
     # Signing out of duban signs out of CAS: the next 统一身份认证登录 asks again.
     sign_in_through_cas(page, base, cas_server)
     expect(page.locator("main h1")).to_have_text("我的工作")
+    page.click("#user-menu summary")
     with page.expect_request(f"{cas_server.url}logout*"):
-        page.click("header.site-header form[action='/logout/'] button[type=submit]")
+        page.click("#user-menu form[action='/logout/'] button[type=submit]")
     # Through the CAS logout and back to the login page.
     page.wait_for_url(f"{base}/login/")
     page.click("#cas-login")

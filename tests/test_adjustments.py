@@ -359,7 +359,9 @@ def offered(page: str) -> set[str]:
 
 
 def post(client: Client, item: Item, action: str, data: dict[str, Any]) -> Any:
-    return client.post(reverse("item-action", kwargs={"pk": item.pk, "action": action}), data)
+    # Confirmed, as the confirmation page posts it (web.item_views.confirm_page).
+    url = reverse("item-action", kwargs={"pk": item.pk, "action": action})
+    return client.post(url, {"confirmed": "1", **data})
 
 
 def test_page_only_the_office_is_offered_termination_and_adjustment(
@@ -427,7 +429,7 @@ def test_page_terminate_and_see_the_decision(client: Client, org: Org) -> None:
     assert "经王校长同意" in page
     assert "决定依据：王校长批示" in page
     assert "客观原因：上级已撤销该项工作" in page
-    assert "您目前对本事项没有可办理的操作。" in page
+    assert "本事项已终止。" in page and 'id="more-actions"' not in page
 
 
 def test_page_adjust_shows_in_the_change_record(client: Client, org: Org) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -481,7 +482,22 @@ def test_r_k2_the_office_files_from_the_page_and_prints_the_index(
         page = client.get(reverse("documents-volumes")).content.decode()
         assert "2026年办结或终止：4件" in page
         assert "2025年办结或终止：1件" in page
+        # 立卷归档 cannot be undone: it first lists what it will file, changing nothing.
+        before = state_of_the_archive()
         response = client.post(reverse("documents-volumes"), {"year": "2026"})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "将把以下4项（2026年办结或终止）立为一卷归档，归档后只读" in page
+        to_file = re.findall(r'name="item" value="(\d+)"', page)
+        assert len(to_file) == 4
+        assert state_of_the_archive() == before
+        # Confirming a list that no longer matches shows the new list, again changing nothing.
+        stale = {"year": "2026", "confirmed": "1", "item": to_file[:3]}
+        response = client.post(reverse("documents-volumes"), stale)
+        assert "待归档的事项已有变化" in response.content.decode()
+        assert state_of_the_archive() == before
+        confirmed = {"year": "2026", "confirmed": "1", "item": to_file}
+        response = client.post(reverse("documents-volumes"), confirmed)
         volume = Volume.objects.get()
         assert response.status_code == 302
         assert response["Location"] == reverse("documents-volume", args=[volume.pk])

@@ -220,13 +220,16 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     # runs here); /metrics answers the allowed addresses, the test client's among them.
     (by_name("healthz", "metrics"), Rule(PUBLIC)),
     (by_name("readyz"), Rule(PUBLIC, ok=(200, 503))),
+    (by_name("favicon"), Rule(PUBLIC, ok=(301,))),  # to the static icon
     (by_name("api-v1:issue_api_token"), Rule(TOKEN)),
     (by_name("api-v1:api-root"), Rule(MISSING)),
     # CAS single sign-on: not found while CAS_SERVER_URL is unset (tests/test_accounts_cas).
     (by_name("cas-login"), Rule(MISSING)),
     (by_path(r"^api/v1/\^\(\?P<path>"), Rule(MISSING)),
     # Any signed-in person.
-    (by_name("my-work", "inbox"), Rule(SIGNED_IN)),
+    (by_name("my-work", "inbox", "notice-menu"), Rule(SIGNED_IN)),
+    # 全部标为已读: one's own notices only; answers with the inbox.
+    (by_name("notices-read-all"), Rule(SIGNED_IN, ("POST",), ok=(302,))),
     (by_name("ledger"), Rule(SIGNED_IN, shows_items=True)),
     (by_name("ledger-export"), Rule(SIGNED_IN, shows_items=True)),  # the ledger as .xlsx
     (by_name("notify-preferences"), Rule(SIGNED_IN, ("GET", "POST"))),
@@ -244,6 +247,7 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("api-v1:list_items"), Rule(SIGNED_IN, shows_items=True)),
     # The office.
     (by_name("item-new"), Rule(ESTABLISH, ("GET", "POST"))),
+    (by_name("item-deadline-preview"), Rule(ESTABLISH)),  # the 立项 form's live deadline
     (by_name("api-v1:establish_item"), Rule(ESTABLISH)),
     (by_name("attention", "notify-failures"), Rule(OFFICE)),
     # Items and actions on them.
@@ -264,6 +268,14 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     # Oversight (issue 5, being built): see OVERSIGHT.
     (by_name("ledger-import"), Rule(OVERSIGHT, ("GET", "POST"))),
     (by_name("ledger-import-detail"), Rule(OVERSIGHT, ("GET", "POST"), params=MISSING_PK)),
+    # Intake (issue 12): the General Office's supervisors only (tests/test_intake_pages.py).
+    (by_name("intake"), Rule(OVERSIGHT, ("GET", "POST"))),
+    (by_name("intake-document"), Rule(OVERSIGHT, params=MISSING_PK)),
+    (by_name("intake-merge", "intake-confirm"), Rule(OVERSIGHT, ("POST",), params=MISSING_PK)),
+    (
+        by_name("intake-proposal-edit", "intake-proposal-drop"),
+        Rule(OVERSIGHT, ("POST",), params=(("pk", "missing"), ("proposal_pk", "missing"))),
+    ),
     (
         by_name(
             "spotchecks",
@@ -817,7 +829,8 @@ def page_form(action: str, item: Item | None, leader: User) -> dict[str, Any]:
         "terminate": decision,
         "no_such_action": {},
     }
-    return forms[action]
+    # Confirmed, as the confirmation page posts it (web.item_views.confirm_page).
+    return {"confirmed": "1", **forms[action]}
 
 
 def api_body(action: str, item: Item | None, leader: User, liaison: User) -> Any:

@@ -258,7 +258,7 @@ def run_by_page(org: Org, people: People) -> Item:
     for step in steps:
         action, form = step.page
         response = people.page(step.actor).post(
-            reverse("item-action", args=[item.pk, action]), form
+            reverse("item-action", args=[item.pk, action]), {"confirmed": "1", **form}
         )
         assert response.status_code == 302, (action, response.content.decode()[:3000])
     # R-C4's reason, by the office for an unrelated unit, and a file's name.
@@ -356,7 +356,7 @@ def test_every_stored_text_is_escaped_wherever_it_is_shown(
     action, form = terminate.page
     if run is run_by_page:
         answer = people.page("office_supervisor").post(
-            reverse("item-action", args=[item.pk, action]), form
+            reverse("item-action", args=[item.pk, action]), {"confirmed": "1", **form}
         )
         assert answer.status_code == 302
     else:

@@ -83,14 +83,25 @@ def sign_in(browser: Any, base_url: str, username: str, **context_options: Any) 
     return page
 
 
+# What cannot be undone asks for confirmation on a page of its own first.
+CONFIRMED_ACTIONS = ("assign", "confirm_report", "accept_report", "return_report", "terminate")
+
+
 def act(page: Any, action: str, message: str, **fields: str) -> None:
-    """Fill the action's form on the item page, submit it, and expect its message."""
+    """Fill the action's form on the item page, submit it (confirming, where the page
+    asks), and expect its message."""
     from playwright.sync_api import expect
 
     form = page.locator(f'form[data-action="{action}"]')
+    if not form.is_visible():  # under 更多操作
+        page.locator("#more-actions > summary").click()
+        page.locator(f"#more-{action} > summary").click()
     for name, value in fields.items():
         form.locator(f'[name="{name}"]').fill(value)
     form.locator("button[type=submit]").click()
+    if action in CONFIRMED_ACTIONS:
+        expect(page.locator("#confirm h1")).to_contain_text("请确认")
+        page.locator("#confirm button[type=submit]").click()
     expect(page.locator(".message--success")).to_have_text(message)
 
 
@@ -130,7 +141,10 @@ def test_an_item_from_establishment_to_completion_in_chromium(
     # The lead liaison reads the notice (an htmx partial update), signs for, reports.
     lead = sign_in(browser, base, "lead_liaison", viewport={"width": 1280, "height": 900})
     expect(lead.locator("#unread-badge")).to_have_text("1")
-    lead.click("nav >> text=通知")
+    # The header's dropdown shows the latest notices; its link leads to the inbox.
+    lead.click("#notice-menu > summary")
+    expect(lead.locator("#notice-menu-list")).to_contain_text("新交办督办事项：建设智慧教室")
+    lead.click("#notice-menu >> text=查看全部通知")
     notice = Notice.objects.get(recipient=org.lead_liaison)
     row = lead.locator(f"#notice-{notice.pk}")
     expect(row).to_contain_text("新交办督办事项：建设智慧教室")

@@ -537,7 +537,9 @@ def page_of(client: Client, item: Item) -> str:
 
 
 def post(client: Client, item: Item, action: str, data: dict[str, Any]) -> Any:
-    return client.post(reverse("item-action", kwargs={"pk": item.pk, "action": action}), data)
+    # Confirmed, as the confirmation page posts it (web.item_views.confirm_page).
+    url = reverse("item-action", kwargs={"pk": item.pk, "action": action})
+    return client.post(url, {"confirmed": "1", **data})
 
 
 def offered(page: str) -> set[str]:
@@ -603,7 +605,7 @@ def test_page_a_missing_date_is_refused_on_its_field(
     assert response.status_code == 400
     page = response.content.decode()
     assert error_shown(page, "请填写申请延至的日期。")
-    assert '<details class="card action-details" open>' in page  # the form stays open
+    assert '<details class="action-details" id="more-request_extension" open>' in page
     assert "需等待新文件</textarea>" in page
     assert snapshot(item) == before
 
@@ -625,9 +627,12 @@ def test_page_apply_then_the_office_approves(client: Client, org: Org, traveller
 
     office_page = page_of(signed_in(client, org.office_supervisor), item)
     assert "decide_extension" in offered(office_page)
-    decide_form = office_page[office_page.index('data-action="decide_extension"') :]
-    assert "2026-12-31" in decide_form.split("</form>")[0]  # the request is shown with it
-    assert "需等待新文件" in decide_form.split("</form>")[0]
+    # The decision's form and the request it decides on are in the first card.
+    start = office_page.index('id="workbench"')
+    card = office_page[start : office_page.index("</section>", start)]
+    assert 'data-action="decide_extension"' in card
+    assert "<strong>2026-12-31</strong>" in card
+    assert "需等待新文件" in card
     assert "decide_extension" not in offered(page_of(signed_in(client, org.leader_in_charge), item))
 
     response = post(

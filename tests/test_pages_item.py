@@ -111,6 +111,36 @@ OFFERED = [
 ]
 
 
+# The step in the first card ("待我办理") per status and persona; missing: none waits.
+CARD = {
+    ("established", "office_supervisor"): "assign",
+    ("assigned", "lead_liaison"): "sign_for",
+    ("assigned", "lead_head"): "sign_for",
+    ("returned", "office_supervisor"): "reassign",
+    ("in_progress", "lead_liaison"): "record_plan",
+    ("in_progress", "lead_head"): "record_plan",
+    ("in_progress", "cooperating_liaison"): "report_contribution",
+    ("pending_report", "lead_head"): "confirm_report",
+    ("pending_report", "cooperating_liaison"): "report_contribution",
+    ("submitted", "office_supervisor"): "accept_report",
+}
+ALTERNATIVES = {
+    "sign_for": ("return",),
+    "confirm_report": ("decline_report",),
+    "accept_report": ("return_report",),
+}
+# What the card says to a person the item does not wait for.
+WAITING = {
+    "established": "等待督办部门交办",
+    "assigned": "等待教务处签收",
+    "returned": "等待督办部门重新交办",
+    "in_progress": "教务处正在办理",
+    "pending_report": "等待第一责任人",
+    "submitted": "等待督办部门审核",
+    "completed": "等待督办部门立卷归档",
+}
+
+
 @pytest.mark.parametrize(("status", "persona", "expected"), OFFERED)
 def test_item_page_offers_exactly_the_allowed_actions(
     client: Client, org: Org, item: Item, status: str, persona: str, expected: set[str]
@@ -124,9 +154,21 @@ def test_item_page_offers_exactly_the_allowed_actions(
     for action in ACTIONS:
         form = f'action="{action_url(item, action)}"'
         assert (form in page) is (action in expected), action
-    if not expected:
-        assert "您目前对本事项没有可办理的操作。" in page
+    # The first card holds the one step that waits for this person, else says whom
+    # the item waits for; every other allowed action is under 更多操作.
+    main = CARD.get((status, persona))
+    start = page.index('id="workbench"')
+    card = page[start : page.index("</section>", start)]
+    card_actions = set(re.findall(r'data-action="([a-z_]+)"', card))
+    if main is None:
+        assert "办理状态" in card and not card_actions
+        assert WAITING[status] in card
     else:
+        assert "待我办理" in card and main in card_actions
+        assert card_actions == {main} | (set(ALTERNATIVES.get(main, ())) & expected)
+    if expected - card_actions:
+        assert 'id="more-actions"' in page
+    if expected:
         # Each form carries its CSRF token.
         # + logout + the recusal declaration every viewer may make (R-C4) + the
         # attachment upload (every persona here may attach to an active item) + the
@@ -197,7 +239,8 @@ def test_r_d3_item_page_shows_the_deadline_reason(client: Client, org: Org):
 
 
 def post(client: Client, item: Item, action: str, data: dict[str, Any] | None = None) -> Any:
-    return client.post(action_url(item, action), data or {})
+    # Confirmed, as the confirmation page posts it (web.item_views.confirm_page).
+    return client.post(action_url(item, action), {"confirmed": "1", **(data or {})})
 
 
 def test_the_whole_life_through_the_pages(client: Client, org: Org, item: Item):
@@ -442,7 +485,9 @@ def test_a_refused_post_keeps_what_was_typed_in_its_form(client: Client, org: Or
     assert 'value="新的事项名称"' in change_form
     assert "新的依据</textarea>" in change_form
     assert '<p class="field__error">此项为必填项。</p>' in change_form
-    assert '<details class="card action-details" open>' in page
+    # The form is under 更多操作, unfolded, with the menu itself.
+    assert '<details class="action-details" id="more-change" open>' in page
+    assert '<details class="card more-actions" id="more-actions" open>' in page
     assert snapshot(item) == before
 
 
@@ -555,7 +600,9 @@ def test_csrf_is_enforced_on_action_posts(org: Org, item: Item):
 # + the attachments with their uploaders and units (1, duban.attachments).
 # + the work parts (R-A4): the parts, their lights' calendar dates (2) and the
 # cooperating units to divide among (1) — 4, whatever the number of parts.
-ITEM_PAGE_QUERIES = 24  # +1: the visibility check before offering actions
+# + the attachments of a report waiting for a decision, for the first card (1, only
+# when one waits: duban.web.workbench).
+ITEM_PAGE_QUERIES = 25  # +1: the visibility check before offering actions
 
 
 @pytest.mark.parametrize("count", [3, 30])

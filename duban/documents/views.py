@@ -168,6 +168,24 @@ def _pending_by_year(user: Any, office: Unit) -> list[dict[str, int]]:
     )
 
 
+def _items_to_file(user: Any, office: Unit, year: int) -> list[Any]:
+    """What 立卷归档 of `year` would file now, in the volume's order."""
+    return list(
+        actions.archivable_items(user, office)
+        .filter(actions.closed_in(year))
+        .select_related("lead_unit")
+        .order_by("source_kind", "year", "serial", "pk")
+    )
+
+
+def _confirmed(request: HttpRequest, to_file: list[Any]) -> bool:
+    """Whether the person confirmed filing exactly these items: if any was closed or
+    filed meanwhile, they are shown the new list to confirm again."""
+    if request.POST.get("confirmed") != "1":
+        return False
+    return sorted(request.POST.getlist("item")) == sorted(str(item.pk) for item in to_file)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def volumes(request: HttpRequest) -> HttpResponse:
@@ -182,6 +200,21 @@ def volumes(request: HttpRequest) -> HttpResponse:
         form = VolumeForm(request.POST, years=years)
         if not form.is_valid():
             status = 400
+        elif (to_file := _items_to_file(user, office, form.cleaned_data["year"])) and not (
+            _confirmed(request, to_file)
+        ):
+            # 立卷归档 cannot be undone: first show what it will file (nothing changes).
+            # (With nothing to file, the action below says so.)
+            year = form.cleaned_data["year"]
+            return render(
+                request,
+                "documents/volume_confirm.html",
+                {
+                    "year": year,
+                    "items": to_file,
+                    "changed": request.POST.get("confirmed") == "1",
+                },
+            )
         else:
             try:
                 volume = actions.file_volume(user, form.cleaned_data["year"])

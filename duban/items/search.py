@@ -1,11 +1,12 @@
 """Searching items by keyword: the one rule the ledger and the API share.
 
 An item matches when its ledger number, title or content contains the keyword, case
-aside (ILIKE). On PostgreSQL a keyword of two characters or more is first looked up in
-the bigram index (migration items 0009): every two-character slice of the keyword must
-be among the item's slices, which the GIN index answers without reading the items;
-ILIKE then confirms the match on the rows found. The two conditions together select
-exactly what ILIKE alone would.
+aside (ILIKE), or when its lead unit's name or one of its aliases does. On PostgreSQL
+a keyword of two characters or more is first looked up in the bigram index (migration
+items 0009): every two-character slice of the keyword must be among the item's
+slices, which the GIN index answers without reading the items; ILIKE then confirms
+the match on the rows found. The two conditions together select exactly what ILIKE
+alone would.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+
+from duban.organisation.models import Unit
 
 # At most this many slices go into the index lookup; ILIKE checks the rest.
 MAX_BIGRAMS = 32
@@ -39,17 +42,24 @@ def tsquery(slices: list[str]) -> str:
 
 
 def keyword_filter(keyword: str) -> Q:
-    """Items whose number, title or content contains `keyword` (see the module)."""
+    """Items whose number, title or content contains `keyword` (see the module), or
+    whose lead unit's name or alias does: the few units are looked up first (one
+    query), so the items are found by the indexed lead unit, not by a join."""
     matches = (
         Q(title__icontains=keyword)
         | Q(ledger_number__icontains=keyword)
         | Q(content__icontains=keyword)
     )
     slices = bigrams(keyword)
-    if connection.vendor != "postgresql" or not slices:
-        return matches
-    # The SQL is this module's constant; the keyword goes in as a parameter.
-    indexed = RawSQL(  # noqa: S611
-        f"{INDEXED} @@ %s::tsquery", [tsquery(slices)], output_field=BooleanField()
+    if connection.vendor == "postgresql" and slices:
+        # The SQL is this module's constant; the keyword goes in as a parameter.
+        indexed = RawSQL(  # noqa: S611
+            f"{INDEXED} @@ %s::tsquery", [tsquery(slices)], output_field=BooleanField()
+        )
+        matches = Q(indexed) & matches
+    units = list(
+        Unit.objects.filter(Q(name__icontains=keyword) | Q(aliases__icontains=keyword))
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    return Q(indexed) & matches
+    return matches | Q(lead_unit_id__in=units) if units else matches

@@ -359,6 +359,8 @@ def row_values(
 def clean_text(value: str) -> str:
     """Text as a cell can hold it: without the control characters XML forbids, and cut
     at Excel's limit for one cell."""
+    if value.isprintable() and len(value) <= CELL_TEXT_LIMIT:
+        return value  # the common case, checked in C: no control character at all
     text = ILLEGAL_CHARACTERS_RE.sub("", value)
     return text[:CELL_TEXT_LIMIT]
 

@@ -12,7 +12,7 @@ from duban.api.tokens import revoke_tokens
 from duban.audit.models import record
 from duban.notify.outbox import notify_roles
 
-from .models import Role, Unit, User
+from .models import Role, Unit, User, split_aliases
 
 ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 
@@ -20,7 +20,37 @@ ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 class UnitForm(forms.ModelForm):
     class Meta:
         model = Unit
-        fields = ["code", "name", "kind", "head", "liaison", "leader_in_charge", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "aliases",
+            "kind",
+            "head",
+            "liaison",
+            "leader_in_charge",
+            "is_active",
+        ]
+
+    def clean_aliases(self) -> str:
+        """Each alias names one unit only: not another unit's name, nor its alias."""
+        aliases = split_aliases(self.cleaned_data.get("aliases", ""))
+        others = Unit.objects.exclude(pk=self.instance.pk) if self.instance.pk else Unit.objects
+        taken: dict[str, str] = {}
+        for unit in others.only("name", "aliases"):
+            taken[unit.name] = unit.name
+            for alias in unit.alias_list:
+                taken[alias] = unit.name
+        for alias in aliases:
+            if alias in taken:
+                raise forms.ValidationError(
+                    _("别名“%(alias)s”已是%(unit)s的名称或别名。")
+                    % {"alias": alias, "unit": taken[alias]}
+                )
+            if len(alias) < 2:
+                raise forms.ValidationError(
+                    _("别名“%(alias)s”过短，至少2个字。") % {"alias": alias}
+                )
+        return "、".join(aliases)
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -37,9 +67,18 @@ class UnitForm(forms.ModelForm):
 @admin.register(Unit)
 class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
     form = UnitForm
-    list_display = ["code", "name", "kind", "head", "liaison", "leader_in_charge", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "aliases",
+        "kind",
+        "head",
+        "liaison",
+        "leader_in_charge",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "aliases"]
     list_select_related = ["head", "liaison", "leader_in_charge"]
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:

@@ -7,6 +7,8 @@ Office, 纪委办公室/监察处 and 保密办公室 (RULES R-C2, R-C3).
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +68,14 @@ class Unit(models.Model):
         on_delete=models.PROTECT,
         related_name="units_in_charge",
     )
+    # Other names the unit goes by in minutes and plans (计财处 for 财务处): the intake
+    # (duban.intake) matches unit names against these too. Kept by the system administrator.
+    aliases = models.CharField(
+        _("别名"),
+        max_length=300,
+        blank=True,
+        help_text=_("会议纪要、工作要点中对本单位的其他称呼，多个用顿号分隔，如：计财处、财务部"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -91,6 +101,19 @@ class Unit(models.Model):
     @property
     def is_supervising_office(self) -> bool:
         return self.kind in SUPERVISING_OFFICE_KINDS
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_aliases(self.aliases)
+
+
+ALIAS_SEPARATORS = re.compile(r"[、，,；;\s]+")
+
+
+def split_aliases(text: str) -> list[str]:
+    """The aliases of a unit's `aliases` field, in order, without repeats."""
+    names = [name.strip() for name in ALIAS_SEPARATORS.split(text or "")]
+    return list(dict.fromkeys(name for name in names if name))
 
 
 class User(AbstractUser):

@@ -253,6 +253,10 @@ class ConfirmForm(ActionForm):
     """An action without input: the button is the whole form."""
 
 
+class AssignForm(ActionForm):
+    instruction = text_field(_("交办意见（可不填）"), rows=3, max_length=2_000)
+
+
 class ReasonForm(ActionForm):
     reason = text_field(_("理由"), rows=3)
 
@@ -304,7 +308,8 @@ class PlanForm(ActionForm):
     goals = text_field(_("工作目标"), rows=4)
 
     def milestone_rows(self) -> list[dict[str, Any]]:
-        """The rows to show: what was typed (kept on error), or empty rows to fill."""
+        """The rows to show: what was typed (kept on error), else the current plan's,
+        then empty rows to fill."""
         rows: dict[int, dict[str, Any]] = {}
         if self.is_bound:
             for key, value in self.data.items():
@@ -312,10 +317,13 @@ class PlanForm(ActionForm):
                 if match:
                     kind, number = match.group(1), int(match.group(2))
                     rows.setdefault(number, {"title": "", "due": ""})[kind] = value
+        else:  # the current plan's milestones, to edit (`initial`)
+            for number, (title, due_on) in enumerate(self.initial.get("milestones", []), 1):
+                rows[number] = {"title": title, "due": due_on.strftime(DATE_FORMAT)}
         numbers = sorted(rows)
         shown = [{"number": n, **rows[n]} for n in numbers]
         start = (numbers[-1] + 1) if numbers else 1
-        while len(shown) < PLAN_ROWS:
+        while len(shown) < PLAN_ROWS or (not self.is_bound and len(shown) == len(numbers)):
             shown.append({"number": start, "title": "", "due": ""})
             start += 1
         return shown

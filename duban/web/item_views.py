@@ -25,14 +25,22 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from duban import clock
 from duban.items import actions, policy
+from duban.items.deadlines import compute_deadline
 from duban.items.errors import ActionError
 from duban.items.lights import annotate_lights
-from duban.items.models import Feedback, FeedbackKind, FeedbackStatus, Item, SourceKind
+from duban.items.models import (
+    DeadlineRule,
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
+    Item,
+    SourceKind,
+)
 from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
 from duban.organisation.models import User
 
-from . import extension_views, part_views, recusal_views, supervision_views
+from . import extension_views, part_views, recusal_views, supervision_views, workbench
 from .extension_forms import (
     AdjustForm,
     ExtensionDecisionForm,
@@ -41,6 +49,7 @@ from .extension_forms import (
 )
 from .forms import (
     ActionForm,
+    AssignForm,
     ChangeForm,
     CommentForm,
     ConfirmForm,
@@ -151,11 +160,49 @@ def item_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
+@login_required
+def deadline_preview(request: HttpRequest) -> HttpResponse:
+    """GET /items/new/deadline/?<the 立项 form's fields>: the deadline the item would get,
+    asked of the same rule the action applies (`compute_deadline`), as the form is
+    filled in. Only the fields the rule reads count; the rest may still be empty."""
+    user = current_user(request)
+    if not user.is_office_supervisor:
+        raise PermissionDenied(_("只有督办员可以立项。"))
+    form = EstablishForm(request.GET)
+    form.is_valid()  # the other fields' errors are the submit's business
+    data = form.cleaned_data
+    kind = data.get("source_kind") or request.GET.get("source_kind", "")
+    try:
+        deadline = compute_deadline(
+            kind,
+            year=data.get("year") or clock.today().year,
+            minutes_issued_on=data.get("minutes_issued_on"),
+            minutes_deadline=data.get("minutes_deadline"),
+            office_deadline=data.get("office_deadline"),
+            office_reason=data.get("office_reason") or "",
+            instruction_deadline=data.get("instruction_deadline"),
+        )
+    except (ActionError, ValueError) as error:
+        message = error.message if isinstance(error, ActionError) else str(error)
+        return render(request, "web/_deadline_preview.html", {"problem": message})
+    late = deadline.day < clock.today()
+    return render(
+        request,
+        "web/_deadline_preview.html",
+        {
+            "deadline": deadline,
+            "rule": DeadlineRule(deadline.rule).label,
+            "late": late,
+        },
+    )
+
+
 # ----------------------------------------------------------------------------- actions
 
 
 def _assign(user: User, item: Item, form: ActionForm) -> str:
-    item = actions.assign_item(user, item)
+    item = actions.assign_item(user, item, form.cleaned_data["instruction"])
     return _("已交办给%(unit)s。") % {"unit": item.lead_unit.name}
 
 
@@ -240,12 +287,26 @@ class ActionSpec:
     run: Callable[[User, Item, ActionForm], str]
     labels: Mapping[str, StrOrPromise] = field(default_factory=dict)
     tone: str = "primary"  # the button's look: primary, secondary or danger
-    collapsed: bool = False  # the exception, not the day's work: folded, and offered last
+    collapsed: bool = False  # the exception, not the day's work: offered last
+    # What cannot be undone is shown, in these words, and confirmed before it happens.
+    confirm: Callable[[Item], str] | None = None
 
 
 # One entry per action of `policy`; the URL names the action, e.g. /items/7/sign_for/.
 ACTIONS: dict[str, ActionSpec] = {
-    "assign": ActionSpec(gettext_lazy("交办"), gettext_lazy("交办"), ConfirmForm, _assign),
+    "assign": ActionSpec(
+        gettext_lazy("交办"),
+        gettext_lazy("交办"),
+        AssignForm,
+        _assign,
+        confirm=lambda item: (
+            _(
+                "将把本事项交办给%(unit)s，并通知其联络员、第一责任人和配合单位联络员。"
+                "交办后事项进入签收办理，不能撤回。"
+            )
+            % {"unit": item.lead_unit.name}
+        ),
+    ),
     "sign_for": ActionSpec(gettext_lazy("签收"), gettext_lazy("签收"), ConfirmForm, _sign_for),
     "return": ActionSpec(
         gettext_lazy("退回事项"),
@@ -295,6 +356,10 @@ ACTIONS: dict[str, ActionSpec] = {
         gettext_lazy("确认并报送督办部门"),
         ConfirmForm,
         _confirm_report,
+        confirm=lambda item: (
+            _("将以第一责任人名义确认%(unit)s的办结报告，并报送督办部门审核。确认后不能撤回。")
+            % {"unit": item.lead_unit.name}
+        ),
     ),
     "decline_report": ActionSpec(
         gettext_lazy("退回办结报告草稿"),
@@ -310,6 +375,10 @@ ACTIONS: dict[str, ActionSpec] = {
         CommentForm,
         _accept_report,
         {"comment": gettext_lazy("审核意见（可不填）")},
+        confirm=lambda item: (
+            _("将审核通过%(unit)s的办结报告，事项办结。办结后不能再反馈、变更或延期。")
+            % {"unit": item.lead_unit.name}
+        ),
     ),
     "return_report": ActionSpec(
         gettext_lazy("退回办结报告"),
@@ -318,6 +387,10 @@ ACTIONS: dict[str, ActionSpec] = {
         _return_report,
         {"comment": gettext_lazy("退回理由")},
         tone="danger",
+        confirm=lambda item: (
+            _("将把办结报告退回%(unit)s，事项回到办理中，承办单位须重新起草办结报告。")
+            % {"unit": item.lead_unit.name}
+        ),
     ),
     # Urges (R-U2): `supervision_views`.
     "urge": ActionSpec(
@@ -357,13 +430,21 @@ ACTIONS: dict[str, ActionSpec] = {
         extension_views.terminate,
         tone="danger",
         collapsed=True,
+        confirm=lambda item: _("将终止本事项：不再督办，未决的延期申请随之失效，终止后不能恢复。"),
     ),
 }
 
 
-def make_form(action: str, item: Item, data: Any = None) -> ActionForm:
+def make_form(action: str, item: Item, data: Any = None, current_plan: Any = None) -> ActionForm:
+    """The action's form; a form that edits something shows its current value (the
+    item's fields for 变更, the current plan for 工作计划)."""
     spec = ACTIONS[action]
     initial: dict[str, Any] = {}
+    if action == "record_plan" and current_plan is not None:
+        initial = {
+            "goals": current_plan.goals,
+            "milestones": [(m.title, m.due_on) for m in current_plan.milestones.all()],
+        }
     if action == "change":
         initial = {
             "title": item.title,
@@ -386,7 +467,12 @@ class ActionPanel:
 
 
 def action_panels(
-    user: User, item: Item, *, pending_report: Feedback | None, posted: ActionForm | None
+    user: User,
+    item: Item,
+    *,
+    pending_report: Feedback | None,
+    posted: ActionForm | None,
+    current_plan: Any = None,
 ) -> list[ActionPanel]:
     """The forms of exactly the actions this person may take now (`policy.allowed_actions`)."""
     panels = []
@@ -395,7 +481,10 @@ def action_panels(
     # The day's work first; the exceptions (a recorded change, say) come last.
     allowed.sort(key=lambda action: ACTIONS[action].collapsed)
     for action in allowed:
-        form = posted if posted is not None and posted.action == action else make_form(action, item)
+        if posted is not None and posted.action == action:
+            form = posted
+        else:
+            form = make_form(action, item, current_plan=current_plan)
         url = reverse("item-action", kwargs={"pk": item.pk, "action": action})
         panels.append(ActionPanel(action, ACTIONS[action], form, url))
     return panels
@@ -458,8 +547,12 @@ def item_page(
         change.label = CHANGE_FIELD_LABELS.get(change.field, change.field)  # type: ignore[attr-defined]
     events = list(item.events.select_related("actor").order_by("created_at", "id"))
 
-    panels = action_panels(user, item, pending_report=pending_report, posted=posted)
+    panels = action_panels(
+        user, item, pending_report=pending_report, posted=posted, current_plan=current_plan
+    )
     offered = {panel.action for panel in panels}
+    situation = workbench.situation_of(item, feedback, has_plan=current_plan is not None)
+    card = workbench.compose(item, situation, panels)
     # What was typed into a form that is no longer offered (say, someone else moved the
     # item meanwhile) is shown back, so nothing entered is lost.
     unsent_text = []
@@ -482,6 +575,9 @@ def item_page(
         "changes": changes,
         "events": events,
         "panels": panels,
+        "card": card,
+        "situation": situation,
+        "posted_in_more": posted is not None and posted.action in {p.action for p in card.more},
         "error_message": error_message,
         "posted_action": posted.action if posted is not None else "",
         "unsent_text": unsent_text,
@@ -502,6 +598,38 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return item_page(request, item)
 
 
+CONFIRMED = "confirmed"
+
+
+def confirm_page(
+    request: HttpRequest, item: Item, action: str, spec: ActionSpec, form: ActionForm
+) -> HttpResponse:
+    """What the action will do, before it does it: the same post again, with `confirmed`.
+    Works without JavaScript; nothing is changed until the person confirms."""
+    assert spec.confirm is not None
+    posted = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", CONFIRMED)
+        for value in values
+    ]
+    shown = [
+        (form.fields[name].label, form.cleaned_data[name])
+        for name in form.fields
+        if name in form.cleaned_data and str(form.cleaned_data[name] or "").strip()
+    ]
+    context = {
+        "item": item,
+        "spec": spec,
+        "says": spec.confirm(item),
+        "posted": posted,
+        "shown": shown,
+        "url": reverse("item-action", kwargs={"pk": item.pk, "action": action}),
+        "confirmed": CONFIRMED,
+    }
+    return render(request, "web/confirm_action.html", context)
+
+
 @require_POST
 @login_required
 def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -512,8 +640,12 @@ def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form = make_form(action, item, data=request.POST)
     if not form.is_valid():
         return item_page(request, item, posted=form, error_message=str(CHECK_INPUT), status=400)
+    user = current_user(request)
     try:
-        message = spec.run(current_user(request), item, form)
+        if spec.confirm is not None and request.POST.get(CONFIRMED) != "1":
+            policy.check(user, item, action)  # a refusal now, not after confirming
+            return confirm_page(request, item, action, spec, form)
+        message = spec.run(user, item, form)
     except ActionError as error:
         add_action_errors(form, error)
         # The refused action changed nothing; show the item as it is now.

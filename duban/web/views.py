@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from duban import clock
@@ -105,6 +108,37 @@ def inbox(request: HttpRequest) -> HttpResponse:
     for notice in rows:
         notice.item_visible = notice.item_id is not None
     return render(request, "web/inbox.html", {"page_obj": page, "notices": rows})
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every page: the static icon."""
+    return redirect(static("duban/favicon.ico"), permanent=True)
+
+
+NOTICE_MENU_SIZE = 6
+
+
+@require_safe
+@login_required
+def notice_menu(request: HttpRequest) -> HttpResponse:
+    """The header's notification dropdown (htmx, on opening): the latest notices."""
+    user = current_user(request)
+    notices = list(readable_notices(user).order_by("-created_at", "-id")[:NOTICE_MENU_SIZE])
+    return render(request, "web/_notice_menu.html", {"notices": notices})
+
+
+@require_POST
+@login_required
+def mark_all_notices_read(request: HttpRequest) -> HttpResponse:
+    """全部标为已读: the person's readable notices, all at once."""
+    user = current_user(request)
+    count = actions.mark_all_notices_read(user, readable_notices(user))
+    if count:
+        messages.success(request, _("已将%(count)d条通知标为已读。") % {"count": count})
+    else:
+        messages.info(request, _("没有未读通知。"))
+    return redirect("inbox")
 
 
 @require_POST

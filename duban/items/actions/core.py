@@ -289,24 +289,39 @@ def establish_item(actor: Any, data: EstablishInput) -> Item:
 
 
 @transaction.atomic
-def assign_item(actor: Any, item: Item) -> Item:
-    """交办: notify the lead unit's liaison and head and every cooperating liaison (R-A1)."""
+def assign_item(actor: Any, item: Item, instruction: str = "") -> Item:
+    """交办: notify the lead unit's liaison and head and every cooperating liaison (R-A1),
+    with the office's optional instruction (交办意见) in the notices and the audit."""
     item = _locked(item)
     policy.check(actor, item, "assign")
+    instruction = plausible.clean_text(instruction)
+    if instruction:
+        instruction = _item_text(item, instruction, "instruction", _("交办意见"), INSTRUCTION_LIMIT)
+        if item.confidentiality == Confidentiality.CLASSIFIED:
+            instruction = ""  # the offline placeholder says nothing to send (R-C3)
     apply_move(item, "assign")
     item.assigned_at = clock.now()
     item.save(update_fields=["status", "assigned_at", "updated_at"])
-    _notify_assignment(item)
-    record(actor, "assign", _("交办给%(unit)s") % {"unit": item.lead_unit.name}, item=item)
+    _notify_assignment(item, instruction)
+    summary = _("交办给%(unit)s") % {"unit": item.lead_unit.name}
+    if instruction:
+        summary += _("；交办意见：%(instruction)s") % {"instruction": instruction}
+    data = {"instruction": instruction} if instruction else None
+    record(actor, "assign", summary, item=item, data=data)
     return item
 
 
-def _notify_assignment(item: Item) -> None:
+INSTRUCTION_LIMIT = 2_000
+
+
+def _notify_assignment(item: Item, instruction: str = "") -> None:
     title = _("新交办督办事项：%(title)s") % {"title": item.title}
     body = _("台账编号%(number)s，办结时限%(deadline)s。请及时签收。") % {
         "number": item.ledger_number,
         "deadline": item.deadline.isoformat(),
     }
+    if instruction:
+        body += _("交办意见：%(instruction)s") % {"instruction": instruction}
     lead = item.lead_unit
     _notify([lead.liaison, lead.head], item, title, body)
     cooperating_liaisons = [
@@ -785,6 +800,12 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
 
 
 # ----------------------------------------------------------------------------- inbox
+
+
+def mark_all_notices_read(actor: Any, notices: Any) -> int:
+    """Mark read every unread notice of `notices` (the actor's readable ones: the caller
+    passes its inbox) that is the actor's own; returns how many were unread."""
+    return int(notices.filter(recipient=actor, read_at__isnull=True).update(read_at=clock.now()))
 
 
 def mark_notice_read(actor: Any, notice_id: int) -> bool:

@@ -2,6 +2,19 @@
 (function () {
   "use strict";
 
+  // On a phone the header's menu folds behind its 菜单 button (without the script it
+  // simply stays open: the stylesheet folds it only when this class is set).
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-menu-toggle]");
+    if (!toggle) {
+      return;
+    }
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = menu.classList.toggle("is-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   // The establish form: show the fieldset of the chosen source kind, and offer only
   // the source bodies that fit it.
   function showSourceKind(form) {

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organisation', '0002_user_staff_number'),
+        ('organisation', '0003_user_staff_number'),
     ]
 
     operations = [

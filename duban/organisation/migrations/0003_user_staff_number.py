@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('organisation', '0001_initial'),
+        ('organisation', '0002_unit_aliases'),
     ]
 
     operations = [
