@@ -148,7 +148,8 @@ WSGI_APPLICATION = "duban.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Django admin templates with the texts its Chinese translation lacks.
+        "DIRS": [BASE_DIR / "duban" / "accounts" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -376,6 +377,17 @@ WECOM_WEBHOOK_URL = os.environ.get("WECOM_WEBHOOK_URL", "")
 DINGTALK_WEBHOOK_URL = os.environ.get("DINGTALK_WEBHOOK_URL", "")
 DINGTALK_SECRET = os.environ.get("DINGTALK_SECRET", "")
 WEBHOOK_TIMEOUT = _env_int("WEBHOOK_TIMEOUT", 10)
+# Personal work notices (duban.notify.platforms): 企业微信 application messages and
+# 钉钉 work notices, each on only when all three of its credentials are set. The API
+# bases point at the official hosts; tests point them at a stand-in on loopback.
+WECOM_CORP_ID = os.environ.get("WECOM_CORP_ID", "")
+WECOM_AGENT_ID = os.environ.get("WECOM_AGENT_ID", "")
+WECOM_SECRET = os.environ.get("WECOM_SECRET", "")
+WECOM_API_BASE = os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/")
+DINGTALK_APP_KEY = os.environ.get("DINGTALK_APP_KEY", "")
+DINGTALK_APP_SECRET = os.environ.get("DINGTALK_APP_SECRET", "")
+DINGTALK_AGENT_ID = os.environ.get("DINGTALK_AGENT_ID", "")
+DINGTALK_API_BASE = os.environ.get("DINGTALK_API_BASE", "https://oapi.dingtalk.com").rstrip("/")
 
 # The background engine: the Django Tasks API on the database backend; workers are
 # `python manage.py run_worker`, which also enqueues PERIODIC_TASKS (path, seconds).

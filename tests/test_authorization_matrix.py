@@ -221,6 +221,9 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("healthz", "metrics"), Rule(PUBLIC)),
     (by_name("readyz"), Rule(PUBLIC, ok=(200, 503))),
     (by_name("favicon"), Rule(PUBLIC, ok=(301,))),  # to the static icon
+    # A calendar feed takes no session: its token is the key, and a made-up one opens
+    # nothing (tests/test_calendar_feed.py reads real ones).
+    (by_name("calendar-feed"), Rule(PUBLIC, ok=(404,), params=(("token", "=no-such-token"),))),
     (by_name("api-v1:issue_api_token"), Rule(TOKEN)),
     (by_name("api-v1:api-root"), Rule(MISSING)),
     # CAS single sign-on: not found while CAS_SERVER_URL is unset (tests/test_accounts_cas).
@@ -233,6 +236,10 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("ledger"), Rule(SIGNED_IN, shows_items=True)),
     (by_name("ledger-export"), Rule(SIGNED_IN, shows_items=True)),  # the ledger as .xlsx
     (by_name("notify-preferences"), Rule(SIGNED_IN, ("GET", "POST"))),
+    # One's own calendar URL: made (the page, showing it once) and revoked (back to
+    # the page, refused when there is none).
+    (by_name("notify-calendar-create"), Rule(SIGNED_IN, ("POST",), ok=(200,))),
+    (by_name("notify-calendar-revoke"), Rule(SIGNED_IN, ("POST",))),
     (by_name("password-change"), Rule(SIGNED_IN, ("GET", "POST"), ok=(200,))),
     (by_name("api-tokens"), Rule(SIGNED_IN)),
     # Revoking a token by id: one's own only, so a made-up id is not found for everyone

@@ -186,7 +186,7 @@ def test_each_decision_becomes_a_proposal_with_its_evidence(aliases: Org):
     assert fourth.lead_unit == aliases.other_unit
     assert words(fourth, "lead_unit") == ["请财务处"]
     assert (fourth.deadline, fourth.deadline_basis) == (dt.date(2026, 12, 4), "R-D2")
-    assert fourth.flags == ["纪要未写明时限，按印发后第10个工作日计（R-D2）。"]
+    assert fourth.flags == ["纪要未写明时限，按印发后第10个工作日计。"]
 
     # 两周内 from the issue date.
     assert (fifth.deadline, fifth.deadline_basis) == (dt.date(2026, 12, 4), "given")
@@ -238,7 +238,7 @@ def test_confirmation_establishes_each_proposal_through_establish_item(aliases: 
     )
     assert items[3].basis == (
         "校长办公会纪要〔2026〕第18期第四项；办结时限：纪要未明确，"
-        "按纪要印发（2026-11-20）后第10个工作日计（R-D2）"
+        "按纪要印发（2026-11-20）后第10个工作日计"
     )
     assert {unit.name for unit in items[0].cooperating_units.all()} == {"人事处", "财务处"}
     assert items[2].lead_unit == aliases.lead_unit
@@ -289,7 +289,7 @@ def test_r_d3_office_deadline_needs_a_reason(aliases: Org):
     (item,) = actions.confirm_document(aliases.office_supervisor, document)
     assert (item.deadline, item.deadline_rule) == (dt.date(2027, 3, 31), DeadlineRule.OFFICE_SET)
     assert item.deadline_reason == "食堂改造须待寒假施工"
-    assert item.basis.endswith("办结时限：督办部门根据实际确定（R-D3）")
+    assert item.basis.endswith("办结时限：督办部门根据实际确定")
 
 
 def test_merging_two_decisions_into_one_item(aliases: Org):
@@ -406,7 +406,7 @@ def test_work_plan_tasks_become_annual_items_r_d4(aliases: Org):
     # Item has no category field: the section heading is kept in the basis.
     assert items[0].basis == (
         "2026年党政工作要点“一、坚持党的全面领导，加强党的建设”第1项；"
-        "办结时限：年度重点工作，当年12月31日（R-D4）"
+        "办结时限：年度重点工作，当年12月31日"
     )
 
 

@@ -65,7 +65,7 @@ def test_the_office_supervisor_uploads_minutes_and_sees_the_evidence(org: Org):
     assert "“计财处”即财务处" in page
     assert page.count('class="intake-field--unrecognised"') == 1  # decision 三
     assert "未识别到承办单位，请选择。" in page
-    assert "纪要未写明时限，按印发后第10个工作日计（R-D2）：2026-12-04。" in page
+    assert "纪要未写明时限，按印发后第10个工作日计：2026-12-04。" in page
     assert Item.objects.count() == 0
 
 
@@ -139,7 +139,7 @@ def test_an_office_deadline_without_reason_is_refused_in_the_page(org: Org):
         },
     )
     assert response.status_code == 400
-    assert "督办部门根据实际确定时限时，必须写明理由（R-D3）。" in response.content.decode()
+    assert "督办部门根据实际确定时限时，必须写明理由。" in response.content.decode()
     fourth.refresh_from_db()
     assert (fourth.deadline_basis, fourth.edited) == ("R-D2", False)
 

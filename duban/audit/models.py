@@ -184,3 +184,37 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             head.signature = head_signature(head.sequence, head.last_hash)
             head.save(update_fields=["sequence", "last_hash", "signature"])
         return events
+
+
+class VerificationStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    INTACT = "intact", _("完整")
+    BROKEN = "broken", _("不完整")
+
+
+class AuditVerification(models.Model):
+    """A verification the audit administrator asked for from the audit page (校验):
+    queued for a worker, then its verdict."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("发起人")
+    )
+    requested_at = models.DateTimeField(_("发起时间"))
+    full = models.BooleanField(_("全量核验"), default=False)
+    status = models.CharField(
+        _("结果"),
+        max_length=10,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.QUEUED,
+    )
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    events_read = models.PositiveBigIntegerField(_("核验条数"), default=0)
+    message = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("审计日志校验")
+        verbose_name_plural = _("审计日志校验")
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d %H:%M} {self.get_status_display()}"

@@ -63,3 +63,22 @@ def alert_administrators(message: str) -> None:
         )
         % {"message": message},
     )
+
+
+@task()
+def verify_on_request(verification_id: int) -> dict[str, object]:
+    """The audit page's 校验: verify the chain (from the newest checkpoint, or in full)
+    and the anchor, and store the verdict for the page."""
+    from .models import AuditVerification, VerificationStatus
+
+    verification = AuditVerification.objects.get(pk=verification_id)
+    path = settings.AUDIT_ANCHOR_FILE
+    verdict = verify_chain(path if path.exists() else None, full=verification.full)
+    verification.status = VerificationStatus.INTACT if verdict.intact else VerificationStatus.BROKEN
+    verification.events_read = verdict.read
+    verification.message = verdict.message
+    verification.finished_at = clock.now()
+    verification.save(update_fields=["status", "events_read", "message", "finished_at"])
+    if not verdict.intact:
+        alert_administrators(verdict.message)
+    return {"intact": verdict.intact, "read": verdict.read}

@@ -9,4 +9,6 @@ from . import views
 urlpatterns: list[URLPattern] = [
     path("", views.audit_log, name="audit-log"),
     path("export/", views.audit_export, name="audit-export"),
+    path("verify/", views.audit_verify, name="audit-verify"),
+    path("verification/", views.audit_verification, name="audit-verification"),
 ]

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from duban import clock
 from duban.accounts.lockout import client_ip
@@ -31,7 +31,8 @@ from duban.accounts.roles import role_required
 from duban.items.models import RESTRICTED_KINDS
 from duban.organisation.models import Role, User
 
-from .models import AuditEvent, record
+from .actions import request_verification
+from .models import AuditEvent, AuditVerification, record
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -78,6 +79,32 @@ VERB_LABELS: dict[str, Any] = {
     "admin_load_calendar": gettext_lazy("系统管理：导入年度日历"),
     "revoke_api_tokens": gettext_lazy("接口令牌作废"),
     "revoke_api_token": gettext_lazy("作废本人接口令牌"),
+    "verify_audit": gettext_lazy("校验审计日志"),
+    "archive": gettext_lazy("归档"),
+    "attach": gettext_lazy("上传附件"),
+    "download": gettext_lazy("下载附件"),
+    "divide": gettext_lazy("分办给配合单位"),
+    "sign_part": gettext_lazy("签收分办事项"),
+    "report_part": gettext_lazy("报送分办情况"),
+    "redate_part": gettext_lazy("调整分办时限"),
+    "urge_part": gettext_lazy("催办分办事项"),
+    "draw_spot_check": gettext_lazy("抽取回访事项"),
+    "record_spot_check": gettext_lazy("记录回访结果"),
+    "require_rectification": gettext_lazy("要求整改"),
+    "submit_rectification": gettext_lazy("报送整改情况"),
+    "rectification_reminder": gettext_lazy("整改提醒"),
+    "export_assessment": gettext_lazy("导出考核数据"),
+    "export_ledger": gettext_lazy("导出台账"),
+    "import_ledger": gettext_lazy("导入台账"),
+    "import_ledger_row": gettext_lazy("导入台账事项"),
+    "file_volume": gettext_lazy("立卷"),
+    "generate_circular": gettext_lazy("生成通报"),
+    "intake_read": gettext_lazy("读取纪要或工作要点"),
+    "read_restricted": gettext_lazy("查阅受限事项"),
+    "recompute_deadline": gettext_lazy("重算办结时限"),
+    "reminder": gettext_lazy("自动提醒"),
+    "retry_delivery": gettext_lazy("重新发送通知"),
+    "set_channel_preferences": gettext_lazy("修改通知设置"),
 }
 
 
@@ -204,8 +231,43 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/log.html",
-        {"form": form, "page_obj": page, "events": rows, "export_query": request.GET.urlencode()},
+        {
+            "form": form,
+            "page_obj": page,
+            "events": rows,
+            "export_query": request.GET.urlencode(),
+            "verification": latest_verification(),
+        },
     )
+
+
+# ----------------------------------------------------------------------------- 校验
+
+
+def latest_verification() -> AuditVerification | None:
+    return AuditVerification.objects.select_related("requested_by").first()
+
+
+@require_POST
+@role_required(Role.AUDIT_ADMIN)
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """校验: queue a verification of the chain for a worker; the page shows its verdict."""
+    user = cast(User, request.user)
+    full = request.POST.get("full") == "1"
+    verification = request_verification(user, full=full)
+    messages.success(
+        request,
+        _("已提交%(kind)s校验，稍后在本页查看结果。")
+        % {"kind": _("全量") if verification.full else _("增量")},
+    )
+    return redirect("audit-log")
+
+
+@require_safe
+@role_required(Role.AUDIT_ADMIN)
+def audit_verification(request: HttpRequest) -> HttpResponse:
+    """The latest verification's state (the page polls it while one is queued)."""
+    return render(request, "audit/_verification.html", {"verification": latest_verification()})
 
 
 # ----------------------------------------------------------------------------- export

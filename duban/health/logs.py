@@ -31,11 +31,14 @@ SECRET_WORDS = ("password", "passwd", "token", "secret", "key", "authorization",
 SECRET_IN_TEXT = re.compile(
     r"(?i)\b(password|passwd|token|secret|api[_-]?key|authorization)\b(\s*[=:]\s*)(\S+)"
 )
+# A calendar feed's URL is its own password (duban.notify.calendar).
+CALENDAR_TOKEN = re.compile(r"(/calendar/)[A-Za-z0-9_-]+(\.ics)")
 STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 def mask(text: str) -> str:
     text = MOBILE.sub(r"\1****\3", text)
+    text = CALENDAR_TOKEN.sub(r"\1[已隐去]\2", text)
     return SECRET_IN_TEXT.sub(r"\1\2[已隐去]", text)
 
 

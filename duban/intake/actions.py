@@ -272,7 +272,7 @@ def _deadline_for(document: IntakeDocument, data: ProposalInput) -> dt.date | No
         message = _("请填写办结时限。")
         raise InvalidInput(message, errors={"deadline": message})
     if data.deadline_basis == DeadlineBasis.OFFICE and not data.office_reason.strip():
-        message = _("督办部门根据实际确定时限时，必须写明理由（R-D3）。")
+        message = _("督办部门根据实际确定时限时，必须写明理由。")
         raise InvalidInput(message, errors={"office_reason": message})
     return data.deadline
 
@@ -377,12 +377,12 @@ def deadline_note(document: IntakeDocument, proposal: Proposal) -> str:
             "words": proposal.deadline_words or (proposal.deadline or "").__str__()
         }
     if proposal.deadline_basis == DeadlineBasis.TEN_WORKDAYS:
-        return _("办结时限：纪要未明确，按纪要印发（%(day)s）后第10个工作日计（R-D2）") % {
+        return _("办结时限：纪要未明确，按纪要印发（%(day)s）后第10个工作日计") % {
             "day": document.issued_on.isoformat() if document.issued_on else ""
         }
     if proposal.deadline_basis == DeadlineBasis.OFFICE:
-        return _("办结时限：督办部门根据实际确定（R-D3）")
-    return _("办结时限：年度重点工作，当年12月31日（R-D4）")
+        return _("办结时限：督办部门根据实际确定")
+    return _("办结时限：年度重点工作，当年12月31日")
 
 
 def item_basis(document: IntakeDocument, proposal: Proposal) -> str:

@@ -730,7 +730,7 @@ def parse_minutes(
         if found.deadline is None:
             found.deadline = calendar.add_workdays(issued_on, 10).day
             found.deadline_basis = DEADLINE_TEN_WORKDAYS
-            found.flags.append(_("纪要未写明时限，按印发后第10个工作日计（R-D2）。"))
+            found.flags.append(_("纪要未写明时限，按印发后第10个工作日计。"))
         proposals.append(found)
     if not proposals:
         raise NothingFound(NO_DECISIONS, structure_of(lines))

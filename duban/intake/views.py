@@ -185,10 +185,10 @@ class ProposalForm(forms.Form):
         label=gettext_lazy("办结时限"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=gettext_lazy("按R-D2、R-D4计算时此处不用填写。"),
+        help_text=gettext_lazy("按印发后第10个工作日或当年12月31日计算时，此处不用填写。"),
     )
     office_reason = forms.CharField(
-        label=gettext_lazy("时限确定理由（R-D3）"),
+        label=gettext_lazy("时限确定理由"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -249,13 +249,11 @@ def _cards(
             unrecognised.append(_("承办单位未识别，请选择。"))
         if proposal.deadline_basis == DeadlineBasis.TEN_WORKDAYS:
             unrecognised.append(
-                _("纪要未写明时限，按印发后第10个工作日计（R-D2）：%(day)s。")
+                _("纪要未写明时限，按印发后第10个工作日计：%(day)s。")
                 % {"day": proposal.deadline.isoformat() if proposal.deadline else "-"}
             )
         if proposal.deadline and proposal.deadline < today and document.is_draft:
-            unrecognised.append(
-                _("办结时限早于今天，请由督办部门根据实际确定时限并写明理由（R-D3）。")
-            )
+            unrecognised.append(_("办结时限早于今天，请由督办部门根据实际确定时限并写明理由。"))
         cards.append(
             {
                 "proposal": proposal,

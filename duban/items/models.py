@@ -162,7 +162,7 @@ class Item(models.Model):
         verbose_name=_("相关校领导"),
         blank=True,
         related_name="named_on_items",
-        help_text=_("敏感事项仅对此处列明的校领导可见（R-C1）"),
+        help_text=_("敏感事项仅对此处列明的校领导可见"),
     )
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -336,7 +336,7 @@ class Feedback(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reports",
-        help_text=_("配合单位就分办给本单位的分工报送时，所报的分工（R-A4）"),
+        help_text=_("配合单位就分办给本单位的分工报送时，所报的分工"),
     )
     contributions = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="included_in"

@@ -1,4 +1,5 @@
-"""The outbox's actions: resending a failed delivery, setting one's channels.
+"""The outbox's actions: resending a failed delivery, setting one's channels, making
+and revoking one's calendar URL.
 
 Like every action (DESIGN.md), each checks who may act, changes the rows and writes
 its audit event in one transaction; a refusal raises an `ActionError` and changes
@@ -16,7 +17,8 @@ from duban import clock
 from duban.audit.models import record
 from duban.items.errors import PermissionRefused, StateRefused
 
-from .models import Channel, ChannelPreference, Delivery, DeliveryStatus
+from . import calendar_feed
+from .models import CalendarFeed, Channel, ChannelPreference, Delivery, DeliveryStatus
 from .outbox import enqueue_delivery
 from .queries import deliveries_visible_to
 
@@ -61,12 +63,26 @@ def retry_delivery(actor: Any, delivery: Delivery) -> Delivery:
 
 @transaction.atomic
 def set_channel_preferences(
-    actor: Any, *, email: bool, sms: bool, wecom: bool, dingtalk: bool
+    actor: Any,
+    *,
+    email: bool,
+    sms: bool,
+    wecom: bool,
+    dingtalk: bool,
+    wecom_app: bool = False,
+    dingtalk_app: bool = False,
 ) -> ChannelPreference:
     """A person chooses the outside channels their notices also go to."""
     if not getattr(actor, "is_authenticated", False):
         raise PermissionRefused(_("请先登录。"))
-    choices = {"email": email, "sms": sms, "wecom": wecom, "dingtalk": dingtalk}
+    choices = {
+        "email": email,
+        "sms": sms,
+        "wecom": wecom,
+        "dingtalk": dingtalk,
+        "wecom_app": wecom_app,
+        "dingtalk_app": dingtalk_app,
+    }
     preference, _created = ChannelPreference.objects.update_or_create(user=actor, defaults=choices)
     chosen = [str(Channel(name).label) for name, wanted in choices.items() if wanted]
     record(
@@ -76,3 +92,33 @@ def set_channel_preferences(
         data=choices,
     )
     return preference
+
+
+@transaction.atomic
+def create_calendar_feed(actor: Any) -> str:
+    """Make the person's secret calendar URL, replacing (revoking) any earlier one;
+    returns the token, which is shown once and kept only as its hash."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionRefused(_("请先登录。"))
+    token = calendar_feed.new_token()
+    _feed, created = CalendarFeed.objects.update_or_create(
+        user=actor,
+        defaults={"token_hash": calendar_feed.token_hash(token), "created_at": clock.now()},
+    )
+    record(
+        actor,
+        "create_calendar_feed",
+        _("生成日历订阅地址") if created else _("重新生成日历订阅地址，原地址已失效"),
+    )
+    return token
+
+
+@transaction.atomic
+def revoke_calendar_feed(actor: Any) -> None:
+    """Stop the person's calendar URL: it answers 404 from now on."""
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionRefused(_("请先登录。"))
+    deleted, _rows = CalendarFeed.objects.filter(user=actor).delete()
+    if not deleted:
+        raise StateRefused(_("您还没有日历订阅地址，无需停用。"))
+    record(actor, "revoke_calendar_feed", _("停用日历订阅地址"))

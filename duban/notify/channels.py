@@ -16,15 +16,16 @@ from django.utils.translation import gettext as _
 
 from duban.items.models import Confidentiality, Notice
 
-from . import sms, webhooks
-from .models import Channel, Delivery
+from . import platforms, sms, webhooks
+from .models import PLATFORM_OF_CHANNEL, Channel, Delivery
 
 SUBJECT_PREFIX = "[督办系统]"
 
 
 def available() -> set[str]:
     """The channels this deployment can use: SMS always (the logging gateway at
-    least), email when EMAIL_HOST is set, each group robot when its webhook is set."""
+    least), email when EMAIL_HOST is set, each group robot when its webhook is set,
+    each personal work notice when its app's credentials are set."""
     channels = {Channel.SMS.value}
     if settings.EMAIL_HOST:
         channels.add(Channel.EMAIL.value)
@@ -32,6 +33,9 @@ def available() -> set[str]:
         channels.add(Channel.WECOM.value)
     if settings.DINGTALK_WEBHOOK_URL:
         channels.add(Channel.DINGTALK.value)
+    for channel, platform in PLATFORM_OF_CHANNEL.items():
+        if platforms.is_configured(platform):
+            channels.add(channel.value)
     return channels
 
 
@@ -91,6 +95,17 @@ def group_text(notice: Notice, recipient_names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def work_notice_text(notice: Notice) -> str:
+    """The body of a personal work notice (企业微信 text card, 钉钉 action card)."""
+    lines = []
+    if notice.body:
+        lines.append(notice.body)
+    if notice.item is not None:
+        lines.append(ledger_line(notice))
+        lines.append(_("事项名称：%(title)s") % {"title": notice.item.title})
+    return "\n".join(lines) or notice.title
+
+
 def batch_recipient_names(notice: Notice) -> list[str]:
     """Everyone who got the same notice in the same batch (`notify` dates a batch once)."""
     batch = Notice.objects.filter(title=notice.title, created_at=notice.created_at)
@@ -125,5 +140,14 @@ def send(delivery: Delivery) -> None:
         webhooks.send_wecom(group_text(notice, batch_recipient_names(notice)))
     elif delivery.channel == Channel.DINGTALK:
         webhooks.send_dingtalk(group_text(notice, batch_recipient_names(notice)))
+    elif delivery.channel in PLATFORM_OF_CHANNEL:
+        platform = PLATFORM_OF_CHANNEL[Channel(delivery.channel)]
+        account = platforms.account_id(platform, notice.recipient)
+        title = f"{SUBJECT_PREFIX} {notice.title}"
+        if platform == platforms.Platform.WECOM:
+            platforms.send_wecom(account, title, work_notice_text(notice), link(notice))
+        else:
+            text = f"### {title}\n\n" + work_notice_text(notice).replace("\n", "\n\n")
+            platforms.send_dingtalk(account, title, text, link(notice))
     else:
         raise ValueError(f"unknown channel {delivery.channel!r}")

@@ -10,7 +10,9 @@ accepted but before the row was marked sent).
 
 A failed attempt is recorded with its error and retried after 1, 2, 4, 8 and 16
 minutes; the sixth failure marks the delivery failed, for the office to see and
-resend (`duban.notify.actions.retry_delivery`).
+resend (`duban.notify.actions.retry_delivery`). A platform's rate limit
+(`platforms.RateLimited`) is not a failure: the delivery waits `RATE_LIMIT_WAIT` and
+is sent again, its attempts not counted, so it is delayed but never dropped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from duban import clock
 
 from . import channels
 from .models import Delivery, DeliveryStatus
+from .platforms import RateLimited
 
 logger = logging.getLogger("duban.notify")
 
@@ -34,6 +37,7 @@ FIRST_BACKOFF = dt.timedelta(minutes=1)
 # worker never loses its lease mid-send.
 LEASE = dt.timedelta(minutes=5)
 BATCH = 100
+RATE_LIMIT_WAIT = dt.timedelta(minutes=1)
 ERROR_LIMIT = 2000
 
 
@@ -92,6 +96,14 @@ def deliver(pk: int, lease: dt.datetime, report: Report) -> None:
     ours = Delivery.objects.filter(pk=pk, claimed_until=lease)
     try:
         channels.send(delivery)
+    except RateLimited as error:
+        report.retrying += 1
+        logger.info("delivery %s (%s) rate-limited: %s", pk, delivery.channel, error)
+        updated = ours.update(
+            last_error=f"{type(error).__name__}: {error}"[:ERROR_LIMIT],
+            next_attempt_at=clock.now() + RATE_LIMIT_WAIT,
+            claimed_until=None,
+        )
     except Exception as error:
         attempts = delivery.attempts + 1
         message = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]

@@ -5,7 +5,9 @@ that causes it, and delivered later by the background engine.
 outside channel each person receives: their preferences (`ChannelPreference`; email
 only without one) plus the channels the sender forces, each only where the
 deployment has the channel and the person has an address. A group robot (WeCom,
-DingTalk) gets one delivery per batch, not one per person. After the commit the
+DingTalk) gets one delivery per batch, not one per person. A personal work notice
+(企业微信, 钉钉) goes to a person with a recorded account on the platform, or with a
+手机 by which the sender finds it (`platforms.account_id`). After the commit the
 delivery task is queued; should that fail, the periodic run picks the rows up.
 """
 
@@ -25,7 +27,14 @@ from duban.items.models import Notice
 from duban.items.visibility import is_visible_to
 
 from . import channels
-from .models import GROUP_CHANNELS, Channel, ChannelPreference, Delivery
+from .models import (
+    GROUP_CHANNELS,
+    PLATFORM_OF_CHANNEL,
+    Channel,
+    ChannelPreference,
+    Delivery,
+    PlatformAccount,
+)
 
 logger = logging.getLogger("duban.notify")
 
@@ -153,13 +162,21 @@ def _deliveries(
     open_channels = channels.available()
     if not open_channels:
         return []
+    everyone = {person.pk for _message, people in addressed for person in people}
     # One query for everyone's preferences; a person without a row gets the defaults.
     preferences = {
         preference.user_id: preference
-        for preference in ChannelPreference.objects.filter(
-            user_id__in={person.pk for _message, people in addressed for person in people}
-        )
+        for preference in ChannelPreference.objects.filter(user_id__in=everyone)
     }
+    personal = [channel for channel in PLATFORM_OF_CHANNEL if channel in open_channels]
+    accounts: dict[tuple[int, str], str] = {}
+    if personal:
+        accounts = {
+            (user_id, platform): account
+            for user_id, platform, account in PlatformAccount.objects.filter(
+                user_id__in=everyone
+            ).values_list("user_id", "platform", "account_id")
+        }
     default = ChannelPreference()
     deliveries: list[Delivery] = []
     for (message, people), notices in zip(addressed, written, strict=True):
@@ -176,6 +193,11 @@ def _deliveries(
                 deliveries.append(_delivery(notice, Channel.EMAIL, person.email, now))
             if wanted(Channel.SMS) and person.phone:
                 deliveries.append(_delivery(notice, Channel.SMS, person.phone, now))
+            for channel in personal:
+                # The address shown to the office: the account, else the 手机 it is found by.
+                address = accounts.get((person.pk, PLATFORM_OF_CHANNEL[channel]), person.phone)
+                if wanted(channel) and address:
+                    deliveries.append(_delivery(notice, channel, address, now))
             for channel in GROUP_CHANNELS:
                 if wanted(channel) and channel not in group_notice:
                     group_notice[channel] = notice

@@ -1,11 +1,13 @@
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duban.accounts.admin_audit import AuditedAdmin, field_label
 from duban.api.tokens import revoke_tokens
@@ -64,6 +66,17 @@ class UnitForm(forms.ModelForm):
         return data
 
 
+@admin.display(description=gettext_lazy("启用"), ordering="is_active")
+def active(obj: Any) -> str:
+    """是/否 in words (the admin's own icons are labelled True/False)."""
+    return str(_("是") if obj.is_active else _("否"))
+
+
+# The system works with fixed roles (三员分立 and the supervision roles), not with
+# Django's groups and permissions: groups are not offered.
+admin.site.unregister(Group)
+
+
 @admin.register(Unit)
 class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
     form = UnitForm
@@ -75,7 +88,7 @@ class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
         "head",
         "liaison",
         "leader_in_charge",
-        "is_active",
+        active,
     ]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name", "aliases"]
@@ -98,12 +111,20 @@ def opens_restricted_items(user: User, changes: dict[str, Any]) -> bool:
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
-    list_display = ["username", "staff_number", "full_name", "role", "unit", "title", "is_active"]
+    list_display = ["username", "staff_number", "full_name", "role", "unit", "title", active]
     list_filter = ["role", "unit__kind", "is_active"]
     search_fields = ["username", "full_name", "staff_number"]
     list_select_related = ["unit"]
-    fieldsets = (
-        *(BaseUserAdmin.fieldsets or ()),
+    # Django's sections, but the privileges shown in words and never as fields to post:
+    # Django's readonly booleans are icons labelled True/False, and groups and
+    # permissions are not used (the system works with fixed roles).
+    fieldsets: ClassVar[Any] = (
+        *(
+            (title, {"fields": ("is_active", "staff_shown", "superuser_shown")})
+            if "is_staff" in options["fields"]
+            else (title, options)
+            for title, options in BaseUserAdmin.fieldsets or ()
+        ),
         (
             _("督办信息"),
             {
@@ -182,12 +203,45 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     # administrator roles are given when the system is installed (createsuperuser and
     # the deployment's own procedure), never through these pages, so nobody can make
     # themselves — or anyone — an audit or security administrator here.
-    PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+    PRIVILEGE_FIELDS = ("staff_shown", "superuser_shown")
+
+    @admin.display(description=gettext_lazy("管理员状态"))
+    def staff_shown(self, obj: User) -> str:
+        return str(_("是") if obj.is_staff else _("否"))
+
+    @admin.display(description=gettext_lazy("超级用户状态"))
+    def superuser_shown(self, obj: User) -> str:
+        return str(_("是") if obj.is_superuser else _("否"))
+
+    @admin.display(description=gettext_lazy("有效"))
+    def active_shown(self, obj: User) -> str:
+        return str(_("是") if obj.is_active else _("否"))
+
+    def get_fieldsets(self, request: Any, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.role not in ADMIN_ROLES:
+            return fieldsets
+        # Every field is read-only for the three administrators: is_active in words.
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [
+                        "active_shown" if name == "is_active" else name
+                        for name in options["fields"]
+                    ],
+                },
+            )
+            for title, options in fieldsets
+        ]
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
         if obj is not None and obj.role in ADMIN_ROLES:
             fields = [
-                name for _title, options in self.fieldsets or () for name in options["fields"]
+                name
+                for _title, options in self.get_fieldsets(request, obj)
+                for name in options["fields"]
             ]
             return [name for name in fields if name != "password"]
         return self.PRIVILEGE_FIELDS

@@ -290,7 +290,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         "on_time_original",
         LED,
         _("按期办结（原时限）"),
-        _("已办结事项中，办结报告报送日不晚于立项时原定办结时限的事项数（R-E4：同时对照原时限）。"),
+        _("已办结事项中，办结报告报送日不晚于立项时原定办结时限的事项数（同时对照原时限）。"),
         _on_time_original,
     ),
     Figure(
@@ -315,7 +315,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         PARTS,
         _("分工按期报送"),
         _(
-            "本年度事项中承办单位分办给本单位的分工（R-A4），在分工时限内报送配合情况的个数。"
+            "本年度事项中承办单位分办给本单位的分工，在分工时限内报送配合情况的个数。"
             "单列统计，不计入本单位办结率。"
         ),
         _part_on_time,
@@ -341,7 +341,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         "extensions_requested",
         EXTENSIONS,
         _("申请延期"),
-        _("本年度本单位提出的延期申请数（每个事项只能申请一次，R-E1）。"),
+        _("本年度本单位提出的延期申请数（每个事项只能申请一次）。"),
         _everything,
     ),
     Figure(
@@ -355,14 +355,14 @@ FIGURE_LIST: tuple[Figure, ...] = (
         "returns",
         RETURNS,
         _("退回交办"),
-        _("本年度本单位退回交办事项的次数（R-A2，不得推诿）。"),
+        _("本年度本单位退回交办事项的次数（不得推诿）。"),
         lambda today: Q(verb=RETURN_VERB),
     ),
     Figure(
         "report_returns",
         RETURNS,
         _("办结报告被退回"),
-        _("本年度本单位的办结报告经督办部门审核被退回的次数（R-F5）。"),
+        _("本年度本单位的办结报告经督办部门审核被退回的次数。"),
         lambda today: Q(verb=RETURN_REPORT_VERB),
     ),
     Figure(
@@ -379,7 +379,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         "urges_manual",
         URGES,
         _("人工催办"),
-        _("其中督办人员以系统通知、短信、电话、当面、书面等方式催办的次数（R-U2）。"),
+        _("其中督办人员以系统通知、短信、电话、当面、书面等方式催办的次数。"),
         lambda today: MANUAL,
     ),
     Figure(
@@ -387,7 +387,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         URGES,
         _("自动催办"),
         _(
-            "其中系统按规则自动催办的次数（R-U3：超期后每3个工作日一次、紧急事项首次反馈、"
+            "其中系统按规则自动催办的次数（超期后每3个工作日一次、紧急事项首次反馈、"
             "阶段性反馈催报），不含到期前的提醒。"
         ),
         lambda today: AUTOMATIC,
@@ -397,7 +397,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         URGES,
         _("阶段性反馈迟报"),
         _(
-            "本年度长期事项上月未报阶段性进展、系统自动催报的次数（R-F3，每个事项每月至多一次），"
+            "本年度长期事项上月未报阶段性进展、系统自动催报的次数（每个事项每月至多一次），"
             "以此计量阶段性反馈迟报。"
         ),
         lambda today: Q(step__startswith=PHASE_STEP_PREFIX),
@@ -406,7 +406,7 @@ FIGURE_LIST: tuple[Figure, ...] = (
         "spot_check_findings",
         SPOT_CHECKS,
         _("抽查发现问题"),
-        _("本年度回访复查、随机抽查结论为“发现问题”的抽查次数（R-K1），计入被抽查事项的承办单位。"),
+        _("本年度回访复查、随机抽查结论为“发现问题”的抽查次数，计入被抽查事项的承办单位。"),
         _everything,
     ),
 )

@@ -47,7 +47,8 @@ class CalendarImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("日历文件"),
         help_text=gettext_lazy(
-            "UTF-8 文本，每行一天：YYYY-MM-DD workday|holiday [备注]（类型也可写 工作日/休息日）；"
+            "UTF-8 文本，每行一天：年-月-日 类型 [备注]，如“2027-10-01 休息日 国庆节”，"
+            "类型写 工作日 或 休息日；"
             "以 # 开头的行和空行忽略；未列出的日期按周一至周五上班处理。文件不超过 1 MB。"
         ),
     )
@@ -74,7 +75,7 @@ class HolidayNoticeForm(forms.Form):
         strip=False,  # line numbers in messages count from the text's first line
         widget=forms.Textarea(attrs={"rows": 16, "cols": 100}),
         help_text=gettext_lazy(
-            "粘贴《国务院办公厅关于YYYY年部分节假日安排的通知》全文，或在下方上传通知文件。"
+            "粘贴《国务院办公厅关于××××年部分节假日安排的通知》全文，或在下方上传通知文件。"
         ),
     )
     file = forms.FileField(
@@ -146,9 +147,16 @@ def month_grids(
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["year", "status", "source", "updated_at"]
+    list_display = ["year", "status", "source_shown", "updated_at"]
     list_filter = ["status"]
     ordering = ["-year"]
+
+    @admin.display(description=gettext_lazy("来源"), ordering="source")
+    def source_shown(self, obj: CalendarYear) -> str:
+        # The years seeded at installation name the package they came from.
+        if obj.source.startswith("chinese-calendar"):
+            return str(_("系统内置的国务院历年节假日安排"))
+        return obj.source
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A year's number is its identity; change another year by importing it.
