@@ -44,7 +44,8 @@ ALLOWED = {
     "UTF", "MB", "KB", "GB", "OpenAPI", "JSON", "Token", "HMAC", "SHA", "ID", "URL",
     "Bearer", "HTTP", "HTTPS", "IP", "CAS", "LDAP", "xlsx", "docx", "pdf", "txt", "wps",
     "et", "dps", "doc", "xls", "ppt", "pptx", "csv", "png", "jpg", "jpeg", "gif", "ics",
-    "PowerPoint", "IPv", "Authenticator", "FreeOTP", "Google", "Microsoft", "QR",
+    "PowerPoint", "IPv", "Outlook", "iCalendar", "Authenticator", "FreeOTP", "Google",
+    "Microsoft", "QR",
 }  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z]+")
 RULE_CODE = re.compile(r"\bR-[A-Z]\d")

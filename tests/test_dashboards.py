@@ -406,6 +406,7 @@ def test_a_leader_reads_the_dashboard_on_a_phone(
             page.fill("#id_password", PASSWORD)
             page.click("form button[type=submit]")
             expect(page.locator("main h1")).to_have_text("我的工作")
+            page.click("[data-menu-toggle]")  # on a phone the menu folds behind 菜单
             page.click("nav >> text=统计报告")
             expect(page.locator("main h1")).to_contain_text("督办工作概览（校领导）")
             expect(page.locator("#in-charge")).to_be_visible()

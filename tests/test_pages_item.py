@@ -170,11 +170,12 @@ def test_item_page_offers_exactly_the_allowed_actions(
         assert 'id="more-actions"' in page
     if expected:
         # Each form carries its CSRF token.
-        # + logout + the recusal declaration every viewer may make (R-C4) + the
+        # + logout and 全部标为已读 in the header + the recusal declaration every viewer
+        # may make (R-C4) + the
         # attachment upload (every persona here may attach to an active item) + the
         # division among the cooperating units, for the lead unit at work (R-A4)
         divides = status in ("in_progress", "pending_report") and persona.startswith("lead_")
-        assert page.count('name="csrfmiddlewaretoken"') == len(expected) + 3 + divides
+        assert page.count('name="csrfmiddlewaretoken"') == len(expected) + 4 + divides
 
 
 def test_item_page_shows_the_whole_record(client: Client, org: Org, item: Item):

@@ -47,10 +47,6 @@ DBTaskResult._meta.verbose_name = _("后台任务记录")
 DBTaskResult._meta.verbose_name_plural = _("后台任务记录")
 for name, label in COLUMNS.items():
     cast(Field, DBTaskResult._meta.get_field(name)).verbose_name = label
-status_field = cast(Field, DBTaskResult._meta.get_field("status"))
-status_field.choices = [
-    (value, STATES.get(value, label)) for value, label in status_field.flatchoices
-]
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -73,7 +69,7 @@ class TaskResultAdmin(DBTaskResultAdmin):
     list_display = (
         "id",
         "task_shown",
-        "status",
+        "state_shown",
         "enqueued_at",
         "started_at",
         "finished_at",
@@ -81,6 +77,14 @@ class TaskResultAdmin(DBTaskResultAdmin):
         "queue_name",
     )
     list_filter = (StateFilter, "queue_name")  # type: ignore[assignment]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DBTaskResult | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        return ["state_shown" if name == "status" else name for name in fields]
+
+    @admin.display(description=_("状态"), ordering="status")
+    def state_shown(self, obj: DBTaskResult) -> str:
+        return str(STATES.get(obj.status, obj.status))
 
     @admin.display(description=_("任务"), ordering="task_path")
     def task_shown(self, obj: DBTaskResult) -> str:

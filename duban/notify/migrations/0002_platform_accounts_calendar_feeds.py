@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('platform', models.CharField(choices=[('wecom', '企业微信'), ('dingtalk', '钉钉')], max_length=20, verbose_name='平台')),
-                ('account_id', models.CharField(help_text='该人员在平台上的 userid', max_length=64, verbose_name='账号')),
+                ('account_id', models.CharField(help_text='该人员在企业微信或钉钉中的账号（成员的用户标识）', max_length=64, verbose_name='账号')),
                 ('source', models.CharField(choices=[('mobile', '按手机号匹配'), ('staff_number', '按工号匹配'), ('manual', '系统管理员登记')], default='manual', max_length=20, verbose_name='来源')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='platform_accounts', to=settings.AUTH_USER_MODEL, verbose_name='人员')),
