@@ -143,7 +143,9 @@ class PlatformAccount(models.Model):
         related_name="platform_accounts",
     )
     platform = models.CharField(_("平台"), max_length=20, choices=Platform.choices)
-    account_id = models.CharField(_("账号"), max_length=64, help_text=_("该人员在企业微信或钉钉中的账号（成员的用户标识）"))
+    account_id = models.CharField(
+        _("账号"), max_length=64, help_text=_("该人员在企业微信或钉钉中的账号（成员的用户标识）")
+    )
     source = models.CharField(
         _("来源"), max_length=20, choices=AccountSource.choices, default=AccountSource.MANUAL
     )
