@@ -152,8 +152,11 @@ def test_a_refused_upload_shows_why_on_the_item_page(
     )
     assert response.status_code == 400
     page = html(response)
-    assert 'id="action-error"' in page
-    assert message in page
+    # At the file picker, naming the file that was not uploaded.
+    picker = page[page.index('id="attachment-upload"') :].split("</form>")[0]
+    assert 'role="alert" id="upload-error"' in picker
+    assert message in picker and f"未上传“{name}”" in picker
+    assert 'id="action-error"' not in page
     assert page_state(item, attachment_root) == before
 
 

@@ -336,8 +336,9 @@ def test_r_s1_source_body_must_match_source_kind(
     error = refused_invalid(
         org, other_input(org, source_kind=source_kind, source_body=source_body, year=2026)
     )
-    assert error.message == "具体来源与来源类别不符。"
-    assert set(error.errors) == {"source_body"}
+    # Said first; any other problem of the same input comes with it (check_establish).
+    assert error.message.startswith("具体来源与来源类别不符。")
+    assert "source_body" in error.errors
 
 
 def test_r_s1_unknown_source_kind_refused(org: Org) -> None:
@@ -438,3 +439,16 @@ def test_r_s5_numbers_are_unique_and_never_reused(org: Org) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = DEFAULT")
     assert establish(org).ledger_number == "督会〔2026〕第0006号"
+
+
+def test_every_problem_of_an_establishment_is_named_at_once(org: Org) -> None:
+    """A form shows every field to fix after one submit, not one per submit."""
+    before = Item.objects.count()
+    error = refused_invalid(
+        org,
+        meeting_input(org, title=" ", lead_unit=None, minutes_issued_on=None, content=""),
+    )
+    assert set(error.errors) == {"title", "content", "lead_unit", "minutes_issued_on"}
+    for message in ("请填写事项名称。", "请填写工作内容。", "请选择承办单位。", "纪要印发日期"):
+        assert message in error.message
+    assert Item.objects.count() == before

@@ -552,3 +552,47 @@ def test_an_unregistered_name_in_a_list_keeps_the_known_units_and_is_flagged(org
     assert first.lead_unit == org.lead_unit
     assert units_of(first) == {"人事处"}
     assert any("计财处" in flag for flag in first.flags)
+
+
+def minutes_pdf() -> bytes:
+    """The test minutes as a PDF with a text layer, as an office's PDF export would be
+    (WeasyPrint sets the Chinese in Noto CJK)."""
+    import html
+
+    import weasyprint
+
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in MINUTES_LINES)
+    page = f'<html lang="zh"><body style="font-family: Noto Sans CJK SC">{paragraphs}</body></html>'
+    return bytes(weasyprint.HTML(string=page).write_pdf())
+
+
+def test_minutes_read_from_a_text_layer_pdf_as_from_the_docx(aliases: Org):
+    from duban.documents.pdf import pdf_available
+
+    if not pdf_available():
+        pytest.skip("WeasyPrint needs Debian's Pango (make system-deps)")
+    from_docx = read_minutes(aliases)
+    from_pdf = read_minutes(aliases, minutes_pdf(), filename="校长办公会纪要第18期.pdf")
+
+    def fields(document: IntakeDocument) -> list[tuple[Any, ...]]:
+        return [
+            (p.lead_unit_id, sorted(units_of(p)), p.deadline, p.deadline_basis)
+            for p in document.proposals.order_by("position")
+        ]
+
+    assert from_pdf.proposals.count() == 5
+    assert fields(from_pdf) == fields(from_docx)
+    assert "〔2026〕第18期" in from_pdf.proposals.order_by("position")[0].basis
+
+
+def test_a_scanned_pdf_without_text_is_refused_and_nothing_is_stored(org: Org):
+    from duban.documents.pdf import pdf_available
+
+    if not pdf_available():
+        pytest.skip("WeasyPrint needs Debian's Pango (make system-deps)")
+    import weasyprint
+
+    empty = bytes(weasyprint.HTML(string="<html><body><div></div></body></html>").write_pdf())
+    with pytest.raises(InvalidInput, match="没有文字层"):
+        read_minutes(org, empty, filename="扫描件.pdf")
+    assert IntakeDocument.objects.count() == 0

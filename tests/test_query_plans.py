@@ -16,7 +16,7 @@ from django.http import QueryDict
 
 from duban.items.models import Item
 from duban.notify.inbox import inbox
-from duban.web.views import PAGE_SIZE, ledger_items
+from duban.web.views import PAGE_SIZE, ledger_items, ledger_sort
 
 from .conftest import Org, advance, establish
 
@@ -62,8 +62,32 @@ def ledger(org: Org) -> Org:
     return org
 
 
+# The index each of the ledger's orders is read in (duban.web.views.LEDGER_SORTS), in
+# either direction. An order by the lead unit reads the units in their code's order and
+# each unit's items through an index condition.
+SORT_INDEXES = {
+    "number": "item_ledger_order",
+    "deadline": "item_sort_deadline",
+    "status": "item_sort_status",
+    "unit": "item_sort_unit",
+}
+SORTS = [f"{sign}{key}" for key in SORT_INDEXES for sign in ("", "-")]
+
+
 @pytest.mark.parametrize("who", ["office_supervisor", "lead_liaison", "leader_in_charge"])
-@pytest.mark.parametrize("query", ["", "light=red", "status=in_progress", "page=2"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "light=red",
+        "status=in_progress",
+        "page=2",
+        *(f"sort={sort}" for sort in SORTS),
+        "sort=deadline&status=in_progress",
+        "sort=-status&light=red",
+        "sort=bogus",
+    ],
+)
 def test_the_ledger_and_the_unread_count_use_indexes(ledger: Org, who: str, query: str) -> None:
     user = getattr(ledger, who)
     _form, items = ledger_items(user, QueryDict(query))
@@ -77,8 +101,9 @@ def test_the_ledger_and_the_unread_count_use_indexes(ledger: Org, who: str, quer
         # Items are read in the ledger's order (the first page stops after 20 rows) or
         # through an index condition; counted from the narrow visibility index; and the
         # notices only those of the reader.
+        sort_index = SORT_INDEXES[ledger_sort(QueryDict(query)).removeprefix("-")]
         for table, _node, index, condition in scans(page):
-            assert table != "items_item" or index == "item_ledger_order" or condition
+            assert table != "items_item" or index == sort_index or condition, scans(page)
         for table, _node, index, condition in scans(count):
             assert table != "items_item" or index == "item_visibility" or condition, scans(count)
         for table, _node, _index, condition in scans(unread):

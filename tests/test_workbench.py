@@ -312,3 +312,35 @@ def test_the_item_page_leads_back_to_the_ledger(client: Client, org: Org) -> Non
         f'<a href="{reverse("ledger")}">督办台账</a> › '
         f'<span aria-current="page">{item.ledger_number}</span>' in page
     )
+
+
+def test_the_establish_form_names_every_field_to_fix_after_one_submit(
+    client: Client, org: Org
+) -> None:
+    """The form's own errors (a required title) and what only the rules know (an
+    instruction's deadline and deciding leader, R-S2/R-D5) come in the same answer."""
+    client.force_login(org.office_supervisor)
+    response = client.post(
+        reverse("item-new"),
+        {
+            "source_kind": "other",
+            "source_body": "instruction",
+            "title": "",
+            "content": "完成方案修订。",
+            "basis": "校领导批示",
+            "lead_unit": str(org.lead_unit.pk),
+            "confidentiality": "ordinary",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+
+    def field_block(field: str) -> str:
+        start = page.index(f'id="id_{field}"')
+        return page[page.rindex('<div class="field', 0, start) : page.index("</div>", start)]
+
+    assert "此项为必填项" in field_block("title")
+    assert "请选择作出决定的校领导。" in field_block("deciding_leader")
+    assert "请填写批示中的办结时限。" in field_block("instruction_deadline")
+    assert "请填写不晚于今天的日期。" in field_block("decided_on")
+    assert Item.objects.count() == 0

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from duban.items.errors import ActionError
+from duban.items.errors import ActionError, InvalidInput
 from duban.web.item_views import item_page, visible_item
 from duban.web.views import current_user
 
@@ -47,8 +47,20 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
             actions.check_may_attach(user, item)
             raise missing_file(oversized_uploads(request))
         attachment = actions.attach_file(user, item, uploaded)
+    except InvalidInput as error:
+        # Nothing was stored; what is wrong with the file is said at the file picker (a
+        # browser cannot keep the chosen file: the page names it instead).
+        return item_page(
+            request,
+            visible_item(request, pk),
+            status=error.status,
+            extra={
+                "upload_error": error.message,
+                "upload_name": uploaded.name if uploaded is not None else "",
+            },
+        )
     except ActionError as error:
-        # Nothing was stored; show the item as it is, with what went wrong.
+        # Not this person's, or not in this state: the page says so above the item.
         return item_page(
             request, visible_item(request, pk), error_message=error.message, status=error.status
         )

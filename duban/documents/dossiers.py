@@ -1,6 +1,9 @@
 """An archived item's dossier (案卷, R-K2): its full record as one printable document,
 and a volume's index. Both are read through the visibility rule (R-C5); the dossier
-reads a bounded number of queries, whatever the length of the item's history.
+reads a bounded number of queries, whatever the length of the item's history. The
+same record of an item still in hand is its print view (`dossier_item` and
+`build_dossier`, by duban.web.print_views; the record itself is the template
+documents/pdf/_dossier_record.html, shared by the PDF and the page).
 """
 
 from __future__ import annotations
@@ -28,22 +31,27 @@ from duban.items.states import Status
 from .models import Volume, VolumeEntry
 
 
+def dossier_item(user: Any, item_id: int, *, archived_only: bool = False) -> Item | None:
+    """The item with what its dossier shows, if `user` may see it (and, with
+    `archived_only`, it is archived); None otherwise, as if it did not exist. The
+    dossier of an item still in hand is its print view (duban.web.print_views)."""
+    items = Item.objects.visible_to(user).filter(pk=item_id)
+    if archived_only:
+        items = items.filter(status=Status.ARCHIVED)
+    return items.select_related(
+        "lead_unit",
+        "supervising_office",
+        "supervisor",
+        "deciding_leader",
+        "created_by",
+        "volume_entry__volume__office",
+        "volume_entry__volume__filed_by",
+    ).first()
+
+
 def archived_item(user: Any, item_id: int) -> Item | None:
     """The archived item, if `user` may see it; None otherwise, as if it did not exist."""
-    return (
-        Item.objects.visible_to(user)
-        .filter(pk=item_id, status=Status.ARCHIVED)
-        .select_related(
-            "lead_unit",
-            "supervising_office",
-            "supervisor",
-            "deciding_leader",
-            "created_by",
-            "volume_entry__volume__office",
-            "volume_entry__volume__filed_by",
-        )
-        .first()
-    )
+    return dossier_item(user, item_id, archived_only=True)
 
 
 def visible_volume(user: Any, volume_id: int) -> Volume | None:

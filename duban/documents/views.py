@@ -304,7 +304,7 @@ def dossier(request: HttpRequest, item_id: int) -> HttpResponse:
     item = archived_item(user, item_id)
     if item is None:
         raise Http404
-    note_read(user, item, "dossier")
+    note_read(user, item, "案卷")
     record = build_dossier(item, clock.now())
     filed_at = record.entry.volume.filed_at if record.entry else None
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -37,3 +39,29 @@ class StorageFull(ActionError):
 
     code = "storage_full"
     status = 507
+
+
+class Problems:
+    """The refusals of independent checks, gathered to refuse once with all of them, so
+    that a form shows every field to fix at once rather than one per submit."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except InvalidInput as error:
+            self.found.append(error)
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        if len(self.found) == 1:
+            raise self.found[0]
+        errors: dict[str, str] = {}
+        for problem in self.found:
+            for name, text in problem.errors.items():
+                errors.setdefault(name, text)
+        raise InvalidInput(" ".join(problem.message for problem in self.found), errors=errors)

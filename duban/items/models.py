@@ -207,6 +207,11 @@ class Item(models.Model):
             models.Index(fields=["lead_unit", "status"]),
             # The ledger's order (Meta.ordering): its first page is the index's first rows.
             models.Index(fields=["-year", "source_kind", "-serial"], name="item_ledger_order"),
+            # The ledger's other orders (duban.web.views.LEDGER_SORTS), read in either
+            # direction: by deadline, by status and by lead unit, each then by deadline.
+            models.Index(fields=["deadline", "id"], name="item_sort_deadline"),
+            models.Index(fields=["status", "deadline", "id"], name="item_sort_status"),
+            models.Index(fields=["lead_unit", "deadline", "id"], name="item_sort_unit"),
             # Every column the visibility rule (R-C5) reads: counting what a person may
             # see is an index-only scan on PostgreSQL, not a read of the whole table.
             models.Index(
@@ -256,8 +261,22 @@ class ItemChange(models.Model):
     )
     created_at = models.DateTimeField(_("变更时间"))
 
+    # What each changed field is called where people read the record.
+    FIELD_LABELS = {
+        "title": _("事项名称"),
+        "content": _("工作内容"),
+        "basis": _("督办依据"),
+        "deadline": _("办结时限"),
+        "lead_unit": _("承办单位"),
+        "cooperating_units": _("配合单位"),
+    }
+
     class Meta:
         ordering = ["created_at", "id"]
+
+    @property
+    def label(self) -> str:
+        return str(self.FIELD_LABELS.get(self.field, self.field))
 
 
 class WorkPlan(models.Model):

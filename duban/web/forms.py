@@ -151,6 +151,8 @@ class EstablishForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for form_field in self.fields.values():  # the actions' wording, not Django's
+            form_field.error_messages["required"] = gettext("此项为必填项。")
         self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["cooperating_units"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["deciding_leader"].queryset = school_leaders()  # type: ignore[attr-defined]

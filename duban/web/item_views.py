@@ -118,6 +118,24 @@ def establish_input(data: Mapping[str, Any]) -> actions.EstablishInput:
     return actions.EstablishInput(**values)
 
 
+def add_rule_errors(user: User, form: EstablishForm) -> None:
+    """With the form's own errors, what the rules would refuse of the rest of the input
+    (`check_establish`, which stores nothing): every field to fix after one submit."""
+    data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in form.fields}
+    data["cooperating_units"] = data["cooperating_units"] or []
+    for name in ("title", "content", "basis", "source_body", "office_reason"):
+        data[name] = data[name] or ""
+    data["urgent"] = bool(data["urgent"])
+    data["source_kind"] = data["source_kind"] or form.data.get("source_kind", "")
+    data["confidentiality"] = data["confidentiality"] or "ordinary"
+    try:
+        actions.check_establish(user, establish_input(data))
+    except ActionError as error:
+        for name, text in error.errors.items():
+            if name in form.fields and name not in form.errors:
+                form.add_error(name, text)
+
+
 def add_action_errors(form: Any, error: ActionError) -> None:
     """Put an action's field errors on the form's fields (others above the form)."""
     for name, text in error.errors.items():
@@ -149,6 +167,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
                 return redirect("item-detail", pk=item.pk)
         else:
             error_message, status = str(CHECK_INPUT), 400
+            add_rule_errors(user, form)
     else:
         today = clock.today()
         form = EstablishForm(initial={"source_kind": SourceKind.MEETING, "year": today.year})
@@ -490,16 +509,6 @@ def action_panels(
     return panels
 
 
-CHANGE_FIELD_LABELS = {
-    "title": gettext_lazy("事项名称"),
-    "content": gettext_lazy("工作内容"),
-    "basis": gettext_lazy("督办依据"),
-    "deadline": gettext_lazy("办结时限"),
-    "lead_unit": gettext_lazy("承办单位"),
-    "cooperating_units": gettext_lazy("配合单位"),
-}
-
-
 def item_page(
     request: HttpRequest,
     item: Item,
@@ -543,8 +552,6 @@ def item_page(
     )
     current_plan = plans[-1] if plans else None
     changes = list(item.changes.select_related("changed_by", "authorised_by"))
-    for change in changes:
-        change.label = CHANGE_FIELD_LABELS.get(change.field, change.field)  # type: ignore[attr-defined]
     events = list(item.events.select_related("actor").order_by("created_at", "id"))
 
     panels = action_panels(

@@ -6,7 +6,15 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from duban.accounts import views as account_views
 
-from . import item_views, part_views, recusal_views, supervision_views, views
+from . import (
+    item_views,
+    ledger_views,
+    part_views,
+    print_views,
+    recusal_views,
+    supervision_views,
+    views,
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", account_views.SignInView.as_view(), name="login"),
@@ -17,9 +25,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inbox/latest/", views.notice_menu, name="notice-menu"),
     path("inbox/read-all/", views.mark_all_notices_read, name="notices-read-all"),
     path("items/", views.ledger, name="ledger"),
+    # The ledger's bulk actions (office supervisors) and 我的视图 (each person's own).
+    path("items/bulk/", ledger_views.bulk_action, name="ledger-bulk"),
+    path("items/views/", ledger_views.view_save, name="ledger-view-save"),
+    path("items/views/<int:pk>/delete/", ledger_views.view_delete, name="ledger-view-delete"),
     path("items/new/", item_views.item_new, name="item-new"),
     path("items/new/deadline/", item_views.deadline_preview, name="item-deadline-preview"),
     path("items/<int:pk>/", item_views.item_detail, name="item-detail"),
+    path("items/<int:pk>/print/", print_views.item_print, name="item-print"),
     path("items/<int:pk>/recusal/", recusal_views.declare, name="item-recusal"),
     path("items/<int:pk>/parts/", part_views.divide, name="item-part-divide"),
     path(

@@ -5,16 +5,18 @@ The item pages (detail, establish, actions) live in `item_views`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from duban import clock
@@ -26,6 +28,7 @@ from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
 
 from .forms import LedgerFilterForm
+from .saved_views import saved_views_of
 from .worklists import work_lists
 
 PAGE_SIZE = 20
@@ -66,9 +69,61 @@ def ledger_filters(cleaned: dict[str, Any]) -> LedgerFilters:
     )
 
 
+# The ledger's orders, each read in the order of an index of the items (duban/items
+# migration 0010; tests/test_query_plans.py): the first page of any order stops after
+# its rows instead of sorting every visible item. "-key" is each order reversed.
+LEDGER_SORTS: dict[str, tuple[str, ...]] = {
+    # By ledger number: year, category and serial (Item.Meta.ordering is "-number").
+    "number": ("year", "-source_kind", "serial"),
+    "deadline": ("deadline", "id"),
+    # By the lead unit's code (the university's own order of its units).
+    "unit": ("lead_unit__code", "deadline", "id"),
+    # By status, grouped by its code; within a status, the nearest deadline first.
+    "status": ("status", "deadline", "id"),
+}
+DEFAULT_SORT = "-number"
+# The same orders as a choice in the filter form, for phones (where the table's header
+# row, with its sort links, is not shown).
+SORT_CHOICES = (
+    ("-number", gettext_lazy("台账编号（新→旧）")),
+    ("number", gettext_lazy("台账编号（旧→新）")),
+    ("deadline", gettext_lazy("办结时限（近→远）")),
+    ("-deadline", gettext_lazy("办结时限（远→近）")),
+    ("unit", gettext_lazy("承办单位")),
+    ("-unit", gettext_lazy("承办单位（倒序）")),
+    ("status", gettext_lazy("状态")),
+    ("-status", gettext_lazy("状态（倒序）")),
+)
+PAGE_SIZES = (20, 50, 100)
+
+
+def _reversed(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"
+
+
+def ledger_sort(query: Any) -> str:
+    """The sort the query asks for, if it is one of LEDGER_SORTS; the default otherwise."""
+    sort = str((query or {}).get("sort") or "")
+    return sort if sort.removeprefix("-") in LEDGER_SORTS else DEFAULT_SORT
+
+
+def ledger_order(sort: str) -> tuple[str, ...]:
+    fields = LEDGER_SORTS[sort.removeprefix("-")]
+    if sort.startswith("-"):
+        return tuple(_reversed(field) for field in fields)
+    return fields
+
+
+def ledger_page_size(query: Any) -> int:
+    """The page size the query asks for, if it is one of PAGE_SIZES; 20 otherwise."""
+    asked = str((query or {}).get("per_page") or "")
+    return int(asked) if asked in {str(size) for size in PAGE_SIZES} else PAGE_SIZE
+
+
 def ledger_items(user: User, query: Any) -> tuple[LedgerFilterForm, QuerySet[Item]]:
-    """The ledger's filter form and rows for `query` (the page's GET parameters): the
-    page and its Excel export (duban.ledger) both take their rows from here."""
+    """The ledger's filter form and rows for `query` (the page's GET parameters), in the
+    order it asks for: the page and its Excel export (duban.ledger) both take their rows
+    from here."""
     visible = Item.objects.visible_to(user)
     form = LedgerFilterForm(query or None, years=ledger_years())
     filters: dict[str, Any] = {}
@@ -77,7 +132,32 @@ def ledger_items(user: User, query: Any) -> tuple[LedgerFilterForm, QuerySet[Ite
         filters = form.cleaned_data
     thresholds = light_thresholds()
     rows = annotate_lights(visible, thresholds=thresholds)
-    return form, filter_items(rows, ledger_filters(filters), thresholds)
+    rows = filter_items(rows, ledger_filters(filters), thresholds)
+    return form, rows.order_by(*ledger_order(ledger_sort(query)))
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A sortable column's header: its link (the current filters with this column's
+    sort) and how the rows are sorted by it now, for aria-sort."""
+
+    query: str
+    aria_sort: str  # "ascending", "descending" or "" (not sorted by this column)
+
+
+def sort_columns(query: QueryDict, sort: str) -> dict[str, SortColumn]:
+    columns = {}
+    for key in LEDGER_SORTS:
+        linked = query.copy()
+        linked.pop("page", None)
+        if sort == key:
+            linked["sort"], aria_sort = f"-{key}", "ascending"
+        elif sort == f"-{key}":
+            linked["sort"], aria_sort = key, "descending"
+        else:
+            linked["sort"], aria_sort = key, ""
+        columns[key] = SortColumn(linked.urlencode(), aria_sort)
+    return columns
 
 
 @require_safe
@@ -86,11 +166,24 @@ def ledger(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form, items = ledger_items(user, request.GET)
     items = items.select_related("lead_unit")
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_size = ledger_page_size(request.GET)
+    page = Paginator(items, page_size).get_page(request.GET.get("page"))
+    sort = ledger_sort(request.GET)
     return render(
         request,
         "web/ledger.html",
-        {"form": form, "page_obj": page, "today": clock.today()},
+        {
+            "form": form,
+            "page_obj": page,
+            "today": clock.today(),
+            "sort": sort,
+            "sort_choices": SORT_CHOICES,
+            "sort_columns": sort_columns(request.GET, sort),
+            "page_size": page_size,
+            "page_sizes": PAGE_SIZES,
+            "saved_views": saved_views_of(user),
+            "bulk": user.is_office_supervisor,
+        },
     )
 
 

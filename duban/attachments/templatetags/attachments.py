@@ -40,4 +40,7 @@ def attachments_section(context: template.Context) -> dict[str, Any]:
         "may_attach": not classified and accepts_attachments(item) and is_attacher(user, item),
         "accept": ACCEPT,
         "max_mb": settings.ATTACHMENT_MAX_MB,
+        # A refused upload's reason, shown at the picker (duban.attachments.views.upload).
+        "upload_error": context.get("upload_error", ""),
+        "upload_name": context.get("upload_name", ""),
     }

@@ -23,7 +23,7 @@ from duban.organisation.models import Role, Unit, UnitKind
 
 from .. import plausible, policy
 from ..deadlines import compute_deadline
-from ..errors import InvalidInput, PermissionRefused
+from ..errors import InvalidInput, PermissionRefused, Problems
 from ..models import (
     LEDGER_PREFIX,
     SOURCE_BODIES,
@@ -163,88 +163,149 @@ class EstablishInput:
     ledger_serial: int | None = None
 
 
-@transaction.atomic
-def establish_item(actor: Any, data: EstablishInput) -> Item:
-    """立项 (R-S1–S5, R-D1–D5)."""
+@dataclass
+class Checked:
+    """What `check_establish` found valid, for `establish_item` to store."""
+
+    office: Unit
+    lead_unit: Unit
+    title: str
+    content: str
+    basis: str
+    cooperating: list[Unit]
+    leader: Any
+    decided_on: dt.date | None
+    year: int
+    deadline: Any  # deadlines.Deadline
+
+
+def check_establish(actor: Any, data: EstablishInput) -> Checked:
+    """Every check of 立项 (R-S1–S5, R-D1–D5), without storing anything: a refusal of
+    who may establish comes at once; wrong input is refused once, naming every field
+    to fix (`Problems`), so the form shows them all at once."""
     if data.confidentiality not in Confidentiality.values:
         raise InvalidInput(_("密级类别无效。"), errors={"confidentiality": _("请选择密级类别。")})
     office = _supervising_office_for(data.confidentiality)
     if actor.role != Role.OFFICE_SUPERVISOR or actor.unit_id != office.pk:
         raise PermissionRefused(_("只有%(office)s的督办员可以立项。") % {"office": office.name})
-    if data.source_kind not in SourceKind.values:
-        raise InvalidInput(_("来源类别无效。"), errors={"source_kind": _("请选择来源类别。")})
-    if data.source_body not in SOURCE_BODIES[data.source_kind]:
-        raise InvalidInput(
-            _("具体来源与来源类别不符。"),
-            errors={"source_body": _("请选择与来源类别相符的具体来源。")},
-        )
-    title = _required_text(data.title, "title", _("事项名称"), TITLE_LIMIT)
-    if data.confidentiality == Confidentiality.CLASSIFIED:  # a registration only (R-C3)
-        content = _offline_text(data.content, "content")
-        basis = _offline_text(data.basis, "basis")
-    else:
-        content = _required_text(data.content, "content", _("工作内容"))
-        basis = _required_text(data.basis, "basis", _("督办依据"))
-    if data.lead_unit is None or not data.lead_unit.is_active:
-        raise InvalidInput(_("请选择承办单位。"), errors={"lead_unit": _("请选择承办单位。")})
+    problems = Problems()
+    with problems.check():
+        if data.source_kind not in SourceKind.values:
+            raise InvalidInput(_("来源类别无效。"), errors={"source_kind": _("请选择来源类别。")})
+        if data.source_body not in SOURCE_BODIES[data.source_kind]:
+            raise InvalidInput(
+                _("具体来源与来源类别不符。"),
+                errors={"source_body": _("请选择与来源类别相符的具体来源。")},
+            )
+    title = content = basis = ""
+    with problems.check():
+        title = _required_text(data.title, "title", _("事项名称"), TITLE_LIMIT)
+    with problems.check():
+        if data.confidentiality == Confidentiality.CLASSIFIED:  # a registration only (R-C3)
+            content = _offline_text(data.content, "content")
+        else:
+            content = _required_text(data.content, "content", _("工作内容"))
+    with problems.check():
+        if data.confidentiality == Confidentiality.CLASSIFIED:
+            basis = _offline_text(data.basis, "basis")
+        else:
+            basis = _required_text(data.basis, "basis", _("督办依据"))
     cooperating = list({unit.pk: unit for unit in data.cooperating_units}.values())
-    if any(unit.pk == data.lead_unit.pk for unit in cooperating):
-        raise InvalidInput(
-            _("承办单位不能同时是配合单位。"),
-            errors={"cooperating_units": _("请从配合单位中去掉承办单位。")},
-        )
-    if any(not unit.is_active for unit in cooperating):
-        raise InvalidInput(
-            _("配合单位中有已停用的单位。"), errors={"cooperating_units": _("请选择启用的单位。")}
-        )
+    with problems.check():
+        if data.lead_unit is None or not data.lead_unit.is_active:
+            raise InvalidInput(_("请选择承办单位。"), errors={"lead_unit": _("请选择承办单位。")})
+        if any(unit.pk == data.lead_unit.pk for unit in cooperating):
+            raise InvalidInput(
+                _("承办单位不能同时是配合单位。"),
+                errors={"cooperating_units": _("请从配合单位中去掉承办单位。")},
+            )
+    with problems.check():
+        if any(not unit.is_active for unit in cooperating):
+            raise InvalidInput(
+                _("配合单位中有已停用的单位。"),
+                errors={"cooperating_units": _("请选择启用的单位。")},
+            )
 
     today = clock.today()
     leader = None
     decided_on = None
     if data.source_kind == SourceKind.OTHER:  # R-S2: only with a school leader's decision
-        leader = data.deciding_leader
-        if leader is None or leader.role != Role.SCHOOL_LEADER:
-            raise InvalidInput(
-                _("其他交办事项须经校领导决定方可立项。"),
-                errors={"deciding_leader": _("请选择作出决定的校领导。")},
-            )
-        if data.decided_on is None or data.decided_on > today:
-            raise InvalidInput(
-                _("请填写校领导作出决定的日期（不能晚于今天）。"),
-                errors={"decided_on": _("请填写不晚于今天的日期。")},
-            )
-        decided_on = data.decided_on
+        with problems.check():
+            leader = data.deciding_leader
+            if leader is None or leader.role != Role.SCHOOL_LEADER:
+                raise InvalidInput(
+                    _("其他交办事项须经校领导决定方可立项。"),
+                    errors={"deciding_leader": _("请选择作出决定的校领导。")},
+                )
+        with problems.check():
+            if data.decided_on is None or data.decided_on > today:
+                raise InvalidInput(
+                    _("请填写校领导作出决定的日期（不能晚于今天）。"),
+                    errors={"decided_on": _("请填写不晚于今天的日期。")},
+                )
+            decided_on = data.decided_on
 
     year = data.year if data.source_kind == SourceKind.ANNUAL and data.year else today.year
-    plausible.check_year(year)
+    with problems.check():
+        plausible.check_year(year)
     for name, day, label in (
         ("minutes_deadline", data.minutes_deadline, _("纪要明确的时限")),
         ("office_deadline", data.office_deadline, _("督办部门确定的时限")),
         ("instruction_deadline", data.instruction_deadline, _("批示明确的时限")),
     ):
-        plausible.check_date_ahead(day, name, label)
-    if data.minutes_issued_on and data.minutes_issued_on > today:
-        raise InvalidInput(
-            _("纪要印发日期不能晚于今天。"), errors={"minutes_issued_on": _("请填写实际印发日期。")}
-        )
-    deadline = compute_deadline(
-        data.source_kind,
-        year=year,
-        minutes_issued_on=data.minutes_issued_on,
-        minutes_deadline=data.minutes_deadline,
-        office_deadline=data.office_deadline,
-        office_reason=data.office_reason,
-        instruction_deadline=data.instruction_deadline,
-    )
-    if deadline.day < today:
-        raise InvalidInput(
-            _(
-                "按所填信息计算的办结时限（%(day)s）早于今天，请由督办部门根据实际确定时限并写明理由。"
+        with problems.check():
+            plausible.check_date_ahead(day, name, label)
+    with problems.check():
+        if data.minutes_issued_on and data.minutes_issued_on > today:
+            raise InvalidInput(
+                _("纪要印发日期不能晚于今天。"),
+                errors={"minutes_issued_on": _("请填写实际印发日期。")},
             )
-            % {"day": deadline.day.isoformat()},
-            errors={"office_deadline": _("请填写不早于今天的办结时限。")},
-        )
+    deadline = None
+    if data.source_kind in SourceKind.values:
+        with problems.check():
+            deadline = compute_deadline(
+                data.source_kind,
+                year=year,
+                minutes_issued_on=data.minutes_issued_on,
+                minutes_deadline=data.minutes_deadline,
+                office_deadline=data.office_deadline,
+                office_reason=data.office_reason,
+                instruction_deadline=data.instruction_deadline,
+            )
+            if deadline.day < today:
+                raise InvalidInput(
+                    _(
+                        "按所填信息计算的办结时限（%(day)s）早于今天，"
+                        "请由督办部门根据实际确定时限并写明理由。"
+                    )
+                    % {"day": deadline.day.isoformat()},
+                    errors={"office_deadline": _("请填写不早于今天的办结时限。")},
+                )
+    problems.raise_any()
+    # Both found, or a problem was raised above.
+    assert deadline is not None and data.lead_unit is not None
+    return Checked(
+        office,
+        data.lead_unit,
+        title,
+        content,
+        basis,
+        cooperating,
+        leader,
+        decided_on,
+        year,
+        deadline,
+    )
 
+
+@transaction.atomic
+def establish_item(actor: Any, data: EstablishInput) -> Item:
+    """立项 (R-S1–S5, R-D1–D5)."""
+    checked = check_establish(actor, data)
+    office, title, content, basis = checked.office, checked.title, checked.content, checked.basis
+    cooperating, leader, decided_on = checked.cooperating, checked.leader, checked.decided_on
+    year, deadline = checked.year, checked.deadline
     serial, number = _next_ledger_number(year, data.source_kind, data.ledger_serial)
     now = clock.now()
     item = Item.objects.create(
@@ -266,7 +327,7 @@ def establish_item(actor: Any, data: EstablishInput) -> Item:
         deadline_provisional=deadline.provisional,
         confidentiality=data.confidentiality,
         urgent=data.urgent,
-        lead_unit=data.lead_unit,
+        lead_unit=checked.lead_unit,
         supervising_office=office,
         supervisor=actor,
         status=Status.ESTABLISHED,

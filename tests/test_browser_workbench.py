@@ -4,6 +4,9 @@ of the item page, and what cannot be undone asks for confirmation first.
 
 Screenshots of each page go to $DUBAN_SCREENSHOTS (default: the temporary directory);
 `DUBAN_SCREENSHOTS=docs/screenshots` refreshes the ones the README shows.
+
+The file is named to run right after tests/test_browser.py, before the transactional
+tests that flush the database without `serialized_rollback`.
 """
 
 from __future__ import annotations
