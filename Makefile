@@ -6,7 +6,7 @@ PORT ?= 8000
 DATABASE_URL_PG ?= postgres://postgres@127.0.0.1:5432/duban
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lint browser-deps pdf-deps backup-deps system-deps clean
+.PHONY: install run test test-sqlite test-postgres lint browser-deps pdf-deps backup-deps ldap-deps system-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,15 @@ backup-deps:
 	  echo "Installing Debian's postgresql-client for backups of PostgreSQL"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client; }
 
+# slapd (and ldap-utils, to look into it by hand): the real LDAP directory that the
+# tests of `manage.py sync_org ldap://…` start on loopback (tests/ldap_server.py).
+ldap-deps:
+	@dpkg -s slapd ldap-utils >/dev/null 2>&1 || { \
+	  echo "Installing Debian's slapd and ldap-utils for the LDAP directory tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils; }
+
 # Every Debian package the project needs (idempotent).
-system-deps: browser-deps pdf-deps backup-deps
+system-deps: browser-deps pdf-deps backup-deps ldap-deps
 
 lint: install
 	$(BIN)/ruff check duban tests

@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # CAS single sign-on: its SessionTicket table maps a CAS ticket to the session it
+    # opened, for single logout (duban/accounts/cas.py).
+    "django_cas_ng",
     "duban.accounts",
 ]
 
@@ -178,7 +181,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Django's model backend with the lockout (duban/accounts/lockout.py), for the web
 # login, the admin login and the API's token endpoint alike.
-AUTHENTICATION_BACKENDS = ["duban.accounts.lockout.LockoutBackend"]
+# CasBackend only loads the person of a session opened through CAS.
+AUTHENTICATION_BACKENDS = ["duban.accounts.lockout.LockoutBackend", "duban.accounts.cas.CasBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-work"
 LOGOUT_REDIRECT_URL = "login"
@@ -260,6 +264,79 @@ OTP_REQUIRED_ROLES = _env_list(
 )
 OTP_TOTP_ISSUER = "督办系统"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# CAS single sign-on (统一身份认证, duban/accounts/cas.py): on when CAS_SERVER_URL is set
+# (e.g. https://cas.example.edu.cn/cas/). The CAS user id is the person's 工号.
+CAS_SERVER_URL = os.environ.get("CAS_SERVER_URL", "").strip()
+if CAS_SERVER_URL and not CAS_SERVER_URL.endswith("/"):
+    CAS_SERVER_URL += "/"
+CAS_VERSION = os.environ.get("CAS_VERSION", "").strip() or "3"
+if CAS_VERSION not in {"1", "2", "3", "CAS_2_SAML_1_0"}:
+    raise ImproperlyConfigured(
+        f"CAS_VERSION must be 1, 2, 3 or CAS_2_SAML_1_0, got {CAS_VERSION!r}"
+    )
+# Seconds to wait for the CAS server (ticket validation and the reachability check).
+CAS_TIMEOUT = _env_int("CAS_TIMEOUT", 5)
+# A CAS that enforces its own second factor: its sign-in then needs no TOTP here.
+CAS_SATISFIES_OTP = _env_bool("CAS_SATISFIES_OTP", False)
+CAS_CREATE_USER = False  # an unknown CAS user is refused, never created
+CAS_VERIFY_SSL_CERTIFICATE = True
+
+
+def _cas_http_session() -> object:
+    from duban.accounts.cas import http_session
+
+    return http_session()
+
+
+CAS_SESSION_FACTORY = _cas_http_session
+
+
+# The people directory (`manage.py sync_org ldap://host:port/`,
+# duban/organisation/directory.py): where units and people are, and which attribute
+# holds each column of the spreadsheet. An attribute left empty is read as empty
+# (an empty 在职 means 是). Override a mapping with key=attribute pairs, e.g.
+# LDAP_PEOPLE_ATTRIBUTES=staff_number=uid,role=eduPersonAffiliation.
+def _env_mapping(name: str, default: dict[str, str]) -> dict[str, str]:
+    mapping = dict(default)
+    for pair in _env_list(name, []):
+        key, separator, value = pair.partition("=")
+        if not separator or key.strip() not in default:
+            raise ImproperlyConfigured(
+                f"{name} takes key=attribute pairs with keys {sorted(default)}, got {pair!r}"
+            )
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+LDAP_TIMEOUT = _env_int("LDAP_TIMEOUT", 10)
+LDAP_UNIT_BASE = os.environ.get("LDAP_UNIT_BASE", "")
+LDAP_UNIT_FILTER = os.environ.get("LDAP_UNIT_FILTER", "") or "(objectClass=organizationalUnit)"
+LDAP_UNIT_ATTRIBUTES = _env_mapping(
+    "LDAP_UNIT_ATTRIBUTES",
+    {"code": "ou", "name": "description", "kind": "businessCategory", "leader": ""},
+)
+LDAP_PEOPLE_BASE = os.environ.get("LDAP_PEOPLE_BASE", "")
+LDAP_PEOPLE_FILTER = os.environ.get("LDAP_PEOPLE_FILTER", "") or "(objectClass=inetOrgPerson)"
+LDAP_PEOPLE_ATTRIBUTES = _env_mapping(
+    "LDAP_PEOPLE_ATTRIBUTES",
+    {
+        "staff_number": "employeeNumber",
+        "full_name": "cn",
+        "unit": "departmentNumber",
+        "title": "title",
+        "role": "employeeType",
+        "phone": "mobile",
+        "email": "mail",
+        "active": "",
+    },
+)
+
+# With CAS on, the roles that may still use the local username/password form (empty:
+# everyone), e.g. LOCAL_LOGIN_ROLES=system_admin,security_admin,audit_admin.
+LOCAL_LOGIN_ROLES = _env_list("LOCAL_LOGIN_ROLES", [])
 
 
 # Notifications (duban.notify; every variable is described in docs/deployment.md).

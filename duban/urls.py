@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("duban.api.urls")),
     path("accounts/", include("duban.accounts.urls")),
+    path("directory/", include("duban.organisation.urls")),
     path("audit/", include("duban.audit.urls")),
     path("ledger/", include("duban.ledger.urls")),
     path("intake/", include("duban.intake.urls")),

@@ -147,6 +147,7 @@ SECURITY_ADMIN = "security admin"
 AUDIT_ADMIN = "audit admin"
 ADMIN_LOGIN = "admin login"
 SYSTEM_ADMIN = "system admin"  # Django's admin site
+SYSTEM_ADMIN_PAGE = "system admin page"  # the system administrator's own pages
 ITEM = "item"  # reading an item: whoever may see it
 ACTION = "action"  # an action on an item: whom policy.allowed_actions offers it
 OFFICE_URGE = "office urge"  # the attention page's one-click urge
@@ -225,6 +226,8 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("calendar-feed"), Rule(PUBLIC, ok=(404,), params=(("token", "=no-such-token"),))),
     (by_name("api-v1:issue_api_token"), Rule(TOKEN)),
     (by_name("api-v1:api-root"), Rule(MISSING)),
+    # CAS single sign-on: not found while CAS_SERVER_URL is unset (tests/test_accounts_cas).
+    (by_name("cas-login"), Rule(MISSING)),
     (by_path(r"^api/v1/\^\(\?P<path>"), Rule(MISSING)),
     # Any signed-in person.
     (by_name("my-work", "inbox", "notice-menu"), Rule(SIGNED_IN)),
@@ -351,6 +354,12 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     # 校验: queues a verification of the chain, then shows the audit page.
     (by_name("audit-verify"), Rule(AUDIT_ADMIN, ("POST",), ok=(302,))),
     (by_name("admin:login"), Rule(ADMIN_LOGIN)),
+    # The directory sync (tests/test_sync_org_page.py): an empty upload is refused (400).
+    (by_name("directory-sync"), Rule(SYSTEM_ADMIN_PAGE, ("GET", "POST"), ok=(200, 400))),
+    (
+        by_name("directory-sync-detail"),
+        Rule(SYSTEM_ADMIN_PAGE, ("GET", "POST"), ok=(404,), params=MISSING_PK),
+    ),
     (by_path(r"^admin/"), Rule(SYSTEM_ADMIN, ("GET", "POST"))),
 ]
 
@@ -1110,6 +1119,8 @@ def expect(world: World, case: Case, persona: str, method: str, target: Target) 
         return Expect(rule.ok or ((200,) if method == "GET" else (302,)), change=None)
     if access == AUDIT_ADMIN:
         return Expect(rule.ok or (200,), change=None) if persona == "audit_admin" else forbidden
+    if access == SYSTEM_ADMIN_PAGE:
+        return Expect(rule.ok, change=None) if persona == "system_admin" else forbidden
     if access == SYSTEM_ADMIN:
         if persona != "system_admin":
             return Expect((302,), "/admin/login/?next=")

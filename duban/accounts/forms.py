@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import signin
 from .lockout import locked_message, locked_until
 
 
@@ -23,6 +24,12 @@ class LoginForm(AuthenticationForm):
             if until is not None:
                 raise ValidationError(locked_message(until), code="locked") from None
             raise
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not signin.local_login_allowed(user):
+            signin.refuse_local_login(self.request, user)
+            raise ValidationError(signin.local_login_refusal(), code="local_login_not_allowed")
 
 
 class CodeForm(forms.Form):

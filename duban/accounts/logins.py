@@ -16,6 +16,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duban import clock
 from duban.audit.models import record
@@ -60,7 +61,12 @@ def on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any)
         user,
         "login",
         _("登录成功"),
-        data={"username": user.get_username(), "ip": client_ip(request), "channel": "web"},
+        data={
+            "username": user.get_username(),
+            "ip": client_ip(request),
+            # "cas" for a sign-in through CAS single sign-on (duban.accounts.cas).
+            "channel": getattr(request, "login_channel", "web"),
+        },
     )
     if request is not None:
         messages.info(request, last_login_message(previous), fail_silently=True)
@@ -96,6 +102,46 @@ def on_login_failed(
             "reason": "locked" if locked else "invalid_credentials",
             "channel": "api" if getattr(request, "path", "").startswith("/api/") else "web",
         },
+    )
+
+
+CAS_FAILURES = {
+    "cas_unavailable": gettext_lazy("统一身份认证登录失败（认证服务无法访问）"),
+    "invalid_ticket": gettext_lazy("统一身份认证登录失败（票据无效）"),
+    "unknown_cas_user": gettext_lazy("统一身份认证登录失败（未登记的工号）：%(account)s"),
+    "locked": gettext_lazy("统一身份认证登录失败（账号已锁定）：%(account)s"),
+    "inactive": gettext_lazy("统一身份认证登录失败（账号已停用）：%(account)s"),
+}
+
+
+def record_cas_failure(
+    request: HttpRequest | None, account: str, reason: str, *, person: Any = None
+) -> None:
+    """A CAS sign-in refused here (duban.accounts.cas), audited like a failed login."""
+    summary = str(CAS_FAILURES[reason])
+    if "%(account)s" in summary:
+        summary = summary % {"account": account[:150]}
+    record(
+        None,
+        "login_failed",
+        summary,
+        data={
+            "username": person.get_username() if person is not None else "",
+            "cas_user": account[:150],
+            "ip": client_ip(request),
+            "reason": reason,
+            "channel": "cas",
+        },
+    )
+
+
+def record_cas_logout(request: HttpRequest | None, user: Any) -> None:
+    """A session ended by the CAS server's single logout."""
+    record(
+        user,
+        "logout",
+        _("退出登录（统一身份认证单点退出）"),
+        data={"username": user.get_username(), "ip": client_ip(request), "channel": "cas"},
     )
 
 

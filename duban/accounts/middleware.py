@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from . import two_factor
+from . import cas, two_factor
 
 # Pages a person may open before the second step: the step itself and signing out.
 TWO_FACTOR_OPEN_URL_NAMES = ("otp-setup", "otp-verify", "logout")
@@ -90,6 +90,9 @@ class TwoFactorMiddleware:
             return False
         if not two_factor.is_required_for(user) or user.is_verified():
             return False
+        if getattr(settings, "CAS_SATISFIES_OTP", False) and cas.signed_in_through_cas(request):
+            # The CAS server enforces its own second factor (CAS_SATISFIES_OTP=1).
+            return False
         return request.path not in self.open_paths()
 
 
@@ -125,6 +128,15 @@ class IdleSessionMiddleware:
         return self.get_response(request)
 
 
+def content_security_policy() -> str:
+    """The policy; with CAS on, forms may also lead to the CAS server (signing out
+    redirects there after the POST, and Chromium applies form-action to redirects)."""
+    origin = cas.server_origin()
+    if not origin:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 class SecurityHeadersMiddleware:
     """Content-Security-Policy, Permissions-Policy and Cross-Origin-Resource-Policy
     (SecurityMiddleware already sends nosniff, Referrer-Policy, COOP and HSTS)."""
@@ -134,7 +146,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from duban.audit.models import record
 from duban.items.errors import ActionError
 
-from . import actions, two_factor
-from .lockout import locked_message, locked_until
+from . import actions, cas, two_factor
+from .lockout import client_ip, locked_message, locked_until
 from .logins import record_api_login
 
 
@@ -38,6 +40,44 @@ class SecondFactorSetupError(SecondFactorError):
 
 class SecondFactorInvalid(SecondFactorError):
     code = "invalid_otp"
+
+
+class LocalLoginNotAllowed(ActionError):
+    code = "local_login_not_allowed"
+    status = 403
+
+
+def local_login_allowed(user: Any) -> bool:
+    """With CAS on and LOCAL_LOGIN_ROLES set, only those roles may sign in with a
+    password here (the administrators, and whoever else the deployment lists)."""
+    roles = set(getattr(settings, "LOCAL_LOGIN_ROLES", ()) or ())
+    return not (cas.enabled() and roles) or getattr(user, "role", None) in roles
+
+
+def local_login_refusal() -> str:
+    return _("您的账号须通过统一身份认证登录，不能使用账号密码登录。")
+
+
+def refuse_local_login(request: HttpRequest | None, user: Any) -> None:
+    """Audit a password that was right for someone who must use CAS."""
+    record(
+        None,
+        "login_failed",
+        _("登录失败（须通过统一身份认证登录）：%(username)s") % {"username": user.get_username()},
+        data={
+            "username": user.get_username(),
+            "ip": client_ip(request),
+            "reason": "local_login_not_allowed",
+            "channel": "api" if getattr(request, "path", "").startswith("/api/") else "web",
+        },
+    )
+
+
+def check_local_login(request: HttpRequest, user: Any) -> None:
+    """For the API's token endpoint: refuse as LocalLoginNotAllowed."""
+    if not local_login_allowed(user):
+        refuse_local_login(request, user)
+        raise LocalLoginNotAllowed(local_login_refusal())
 
 
 def refuse_if_locked(username: str) -> None:

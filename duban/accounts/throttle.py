@@ -91,6 +91,9 @@ def buckets(request: HttpRequest, route: str) -> list[tuple[str, str, str]]:
         if username:
             found.append(("sign-in-account", username, "sign_in_account"))
         return found
+    if route == "cas-login" and request.GET.get("ticket"):
+        # Each ticket is validated with the CAS server: counted like a sign-in.
+        return [("sign-in-address", address, "sign_in_address")]
     if request.method == "POST" and route in UPLOAD_ROUTES:
         user = getattr(request, "user", None)
         found = [("upload-address", address, "upload_address")]

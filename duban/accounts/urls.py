@@ -7,6 +7,7 @@ from django.urls import URLPattern, path
 from . import views
 
 urlpatterns: list[URLPattern] = [
+    path("cas/login/", views.cas_login, name="cas-login"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("two-factor/setup/", views.otp_setup, name="otp-setup"),
     path("two-factor/verify/", views.otp_verify, name="otp-verify"),

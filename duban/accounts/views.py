@@ -17,11 +17,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -32,8 +33,8 @@ from duban.backups.models import BackupRun
 from duban.items.errors import ActionError
 from duban.organisation.models import Role, User
 
-from . import actions, two_factor
-from .forms import CodeForm
+from . import actions, cas, two_factor
+from .forms import CodeForm, LoginForm
 from .models import LoginThrottle
 from .roles import role_required
 
@@ -51,6 +52,81 @@ def _next_url(request: HttpRequest) -> str:
 
 def _with_next(url_name: str, request: HttpRequest) -> str:
     return f"{reverse(url_name)}?{urlencode({'next': _next_url(request)})}"
+
+
+# ----------------------------------------------------------------------------- sign-in
+
+
+class SignInView(auth_views.LoginView):
+    """The login page: the local form, and 统一身份认证登录 when CAS is on."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+    authentication_form = LoginForm
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context["cas_enabled"] = cas.enabled()
+        context["local_login_roles"] = local_login_role_labels()
+        return context
+
+
+def local_login_role_labels() -> list[str]:
+    """The roles that may use the local form while CAS is on ([] for everyone)."""
+    if not cas.enabled():
+        return []
+    roles = set(getattr(settings, "LOCAL_LOGIN_ROLES", ()))
+    return [str(label) for value, label in Role.choices if value in roles]
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out; a person who came through CAS is signed out of CAS too."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        through_cas = cas.enabled() and cas.signed_in_through_cas(request)
+        if through_cas:
+            cas.forget_session(request)
+        response = super().post(request, *args, **kwargs)
+        if through_cas:
+            return redirect(cas.logout_url(request))
+        return response
+
+
+def _cas_refused(request: HttpRequest, refusal: cas.CasRefusal) -> HttpResponse:
+    return render(
+        request,
+        "accounts/cas_refused.html",
+        {
+            "message": refusal.message,
+            "cas_logout_url": cas.logout_url(request) if refusal.status != 503 else "",
+        },
+        status=refusal.status,
+    )
+
+
+@csrf_exempt  # the CAS server's single-logout request carries no CSRF token
+@require_http_methods(["GET", "HEAD", "POST"])
+def cas_login(request: HttpRequest) -> HttpResponse:
+    """/cas/login/: off to the CAS server, back with a ticket, or (POST from the CAS
+    server) its single-logout request."""
+    if not cas.enabled():
+        raise Http404
+    if request.method == "POST":
+        if not request.POST.get("logoutRequest"):
+            return HttpResponseBadRequest(_("无效的请求。"))
+        cas.end_sessions(request)
+        return HttpResponse(status=200)
+    next_page = _next_url(request)
+    ticket = request.GET.get("ticket", "").strip()
+    try:
+        if not ticket:
+            if request.user.is_authenticated:
+                return redirect(next_page)
+            return redirect(cas.login_url(request, next_page))
+        cas.sign_in_with_ticket(request, ticket[:256], next_page)
+    except cas.CasRefusal as refusal:
+        return _cas_refused(request, refusal)
+    return redirect(next_page)
 
 
 # ----------------------------------------------------------------------------- password

@@ -85,7 +85,7 @@ class InvalidCredentials(ActionError):
 @api.post(
     "/auth/token",
     auth=None,
-    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 423: ErrorOut},
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
     tags=["认证"],
 )
 def issue_api_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
@@ -97,6 +97,7 @@ def issue_api_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     if user is None or not user.is_active:
         signin.refuse_if_locked(payload.username)
         raise InvalidCredentials(_("用户名或密码错误。"))
+    signin.check_local_login(request, user)
     signin.check_second_factor(request, user, payload.otp)
     token, row = issue_token(user)
     signin.signed_in(request, user)

@@ -111,9 +111,9 @@ def opens_restricted_items(user: User, changes: dict[str, Any]) -> bool:
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
-    list_display = ["username", "full_name", "role", "unit", "title", active]
+    list_display = ["username", "staff_number", "full_name", "role", "unit", "title", active]
     list_filter = ["role", "unit__kind", "is_active"]
-    search_fields = ["username", "full_name"]
+    search_fields = ["username", "full_name", "staff_number"]
     list_select_related = ["unit"]
     # Django's sections, but the privileges shown in words and never as fields to post:
     # Django's readonly booleans are icons labelled True/False, and groups and
@@ -125,11 +125,24 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
             else (title, options)
             for title, options in BaseUserAdmin.fieldsets or ()
         ),
-        (_("督办信息"), {"fields": ("full_name", "role", "unit", "title", "portfolio", "phone")}),
+        (
+            _("督办信息"),
+            {
+                "fields": (
+                    "staff_number",
+                    "full_name",
+                    "role",
+                    "unit",
+                    "title",
+                    "portfolio",
+                    "phone",
+                )
+            },
+        ),
     )
     add_fieldsets = (
         *(BaseUserAdmin.add_fieldsets or ()),
-        (_("督办信息"), {"fields": ("full_name", "role", "unit", "title")}),
+        (_("督办信息"), {"fields": ("staff_number", "full_name", "role", "unit", "title")}),
     )
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:

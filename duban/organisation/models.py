@@ -132,11 +132,21 @@ class User(AbstractUser):
     title = models.CharField(_("职务"), max_length=100, blank=True)
     portfolio = models.CharField(_("分管工作"), max_length=200, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # The university's staff number: how CAS sign-in (duban.accounts.cas) and the
+    # people directory (duban.organisation.directory) find the person.
+    staff_number = models.CharField(_("工号"), max_length=32, blank=True, default="")
 
     class Meta:
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff_number"],
+                condition=~models.Q(staff_number=""),
+                name="unique_staff_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -148,3 +158,39 @@ class User(AbstractUser):
     @property
     def is_school_leader(self) -> bool:
         return self.role == Role.SCHOOL_LEADER
+
+
+class DirectorySyncStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("待确认同步")
+    SYNCED = "synced", _("已同步")
+
+
+class DirectorySync(models.Model):
+    """A directory spreadsheet uploaded on the system administrator's page, kept in
+    the database between the preview and 确认同步 (the app servers keep no files)."""
+
+    uploaded_by = models.ForeignKey(
+        "organisation.User", verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(_("文件摘要"), max_length=64)
+    content = models.BinaryField(_("文件内容"))
+    deactivate_missing = models.BooleanField(_("停用名单中没有的人员和单位"), default=False)
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=DirectorySyncStatus.choices,
+        default=DirectorySyncStatus.PREVIEWED,
+    )
+    # The report of the last check (the preview at upload, or the sync itself).
+    report = models.JSONField(_("检查结果"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("上传时间"))
+    synced_at = models.DateTimeField(_("同步时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("人员同步")
+        verbose_name_plural = _("人员同步")
+
+    def __str__(self) -> str:
+        return self.filename

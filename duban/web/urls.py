@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from duban.accounts.forms import LoginForm
+from duban.accounts import views as account_views
 
 from . import (
     item_views,
@@ -18,16 +17,8 @@ from . import (
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html",
-            redirect_authenticated_user=True,
-            authentication_form=LoginForm,
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", account_views.SignInView.as_view(), name="login"),
+    path("logout/", account_views.SignOutView.as_view(), name="logout"),
     path("", views.my_work, name="my-work"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:notice_id>/read/", views.mark_notice_read, name="notice-read"),
