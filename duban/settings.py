@@ -388,6 +388,11 @@ DINGTALK_APP_KEY = os.environ.get("DINGTALK_APP_KEY", "")
 DINGTALK_APP_SECRET = os.environ.get("DINGTALK_APP_SECRET", "")
 DINGTALK_AGENT_ID = os.environ.get("DINGTALK_AGENT_ID", "")
 DINGTALK_API_BASE = os.environ.get("DINGTALK_API_BASE", "https://oapi.dingtalk.com").rstrip("/")
+# Where a university made each member's 企业微信/钉钉 userid their 工号 (common when the
+# platform is fed from the HR directory), the account is the person's staff number,
+# with no lookup; otherwise it is looked up by 手机.
+WECOM_USERID_IS_STAFF_NUMBER = _env_bool("WECOM_USERID_IS_STAFF_NUMBER", False)
+DINGTALK_USERID_IS_STAFF_NUMBER = _env_bool("DINGTALK_USERID_IS_STAFF_NUMBER", False)
 
 # The background engine: the Django Tasks API on the database backend; workers are
 # `python manage.py run_worker`, which also enqueues PERIODIC_TASKS (path, seconds).

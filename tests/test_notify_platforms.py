@@ -278,3 +278,30 @@ def test_a_half_configured_app_fails_the_system_check(settings: Any):
     settings.WECOM_SECRET = ""
     ids = sorted(message.id for message in checks.run_checks() if message.id.startswith("duban_n"))
     assert ids == ["duban_notify.E002", "duban_notify.E003"]
+
+
+def test_where_userids_are_the_staff_number_no_lookup_is_made(
+    org: Org, standin: PlatformStandIn, settings: Any
+):
+    """A university whose 企业微信 userids are the 工号 sends to the staff number at
+    once; the account is recorded as found by 工号. Without the setting, or without a
+    工号, the account is looked up by 手机 as before."""
+    settings.WECOM_USERID_IS_STAFF_NUMBER = True
+    standin.wecom_users["13900009999"] = "T20260017"  # the platform's member, by 工号
+    User.objects.filter(pk=org.lead_liaison.pk).update(staff_number="T20260017")
+    org.lead_liaison.refresh_from_db()
+    wants(org.lead_liaison, wecom_app=True)
+    notify([org.lead_liaison], establish(org), "新交办")
+    assert deliver_due.call()["sent"] == 1
+    assert [m["touser"] for m in standin.delivered(WECOM_SEND)] == ["T20260017"]
+    assert standin.to(GETUSERID) == []
+    account = PlatformAccount.objects.get(user=org.lead_liaison)
+    assert (account.account_id, account.source) == ("T20260017", AccountSource.STAFF_NUMBER)
+
+    # Someone without a 工号 is still found by 手机.
+    userids = on_platforms(standin, org.lead_head)
+    wants(org.lead_head, wecom_app=True)
+    notify([org.lead_head], establish(org, title="第二项"), "新交办")
+    assert deliver_due.call()["sent"] == 1
+    assert standin.delivered(WECOM_SEND)[-1]["touser"] == userids[org.lead_head.pk]
+    assert len(standin.to(GETUSERID)) == 1

@@ -26,7 +26,7 @@ from duban import clock
 from duban.items.models import Notice
 from duban.items.visibility import is_visible_to
 
-from . import channels
+from . import channels, platforms
 from .models import (
     GROUP_CHANNELS,
     PLATFORM_OF_CHANNEL,
@@ -194,8 +194,14 @@ def _deliveries(
             if wanted(Channel.SMS) and person.phone:
                 deliveries.append(_delivery(notice, Channel.SMS, person.phone, now))
             for channel in personal:
-                # The address shown to the office: the account, else the 手机 it is found by.
-                address = accounts.get((person.pk, PLATFORM_OF_CHANNEL[channel]), person.phone)
+                # The address shown to the office: the account (recorded, or the 工号 where
+                # the platform's userids are the 工号), else the 手机 it is found by.
+                platform = PLATFORM_OF_CHANNEL[channel]
+                address = (
+                    accounts.get((person.pk, platform))
+                    or platforms.account_by_staff_number(platform, person)
+                    or person.phone
+                )
                 if wanted(channel) and address:
                     deliveries.append(_delivery(notice, channel, address, now))
             for channel in GROUP_CHANNELS:

@@ -198,12 +198,18 @@ def call(api: Api, path: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_by_staff_number(platform: str, user: Any) -> str | None:
-    """The hook for mapping by 工号 (staff number): return the person's account id on
-    `platform` from their 工号, or None to fall back to the 手机 lookup.
-
-    organisation.User has no 工号 yet; once it does (the people directory's sync), a
-    university whose 企业微信/钉钉 userids are the 工号 returns it here, and one with
-    another scheme looks it up. Nothing else needs to change."""
+    """The person's account id on `platform` from their 工号 (`User.staff_number`, kept
+    by the people directory's sync), where the deployment says that the platform's
+    userids are the 工号 (WECOM_/DINGTALK_USERID_IS_STAFF_NUMBER); else None, and the
+    account is looked up by 手机."""
+    settings_of: dict[str, str] = {
+        Platform.WECOM: "WECOM_USERID_IS_STAFF_NUMBER",
+        Platform.DINGTALK: "DINGTALK_USERID_IS_STAFF_NUMBER",
+    }
+    setting = settings_of.get(platform)
+    staff_number = (getattr(user, "staff_number", "") or "").strip()
+    if setting and getattr(settings, setting, False) and staff_number:
+        return staff_number
     return None
 
 
