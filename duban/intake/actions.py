@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from duban import clock
 from duban.audit.models import record
 from duban.items import actions as item_actions
+from duban.items.deadlines import compute_deadline
 from duban.items.errors import ActionError, InvalidInput, PermissionRefused
 from duban.items.models import SourceBody, SourceKind
 from duban.organisation.models import Role, Unit, UnitKind
-from duban.workcalendar import calendar
 
 from . import parsing, reading
 from .models import DeadlineBasis, DocumentKind, DocumentStatus, IntakeDocument, Proposal
@@ -264,10 +264,12 @@ def _deadline_for(document: IntakeDocument, data: ProposalInput) -> dt.date | No
         message = _("时限依据无效。")
         raise InvalidInput(message, errors={"deadline_basis": message})
     if data.deadline_basis == DeadlineBasis.YEAR_END:
-        return dt.date(document.year, 12, 31)
+        return compute_deadline(SourceKind.ANNUAL, year=document.year).day  # R-D4
     if data.deadline_basis == DeadlineBasis.TEN_WORKDAYS:
         assert document.issued_on is not None
-        return calendar.add_workdays(document.issued_on, 10).day
+        return compute_deadline(  # R-D2
+            SourceKind.MEETING, year=document.issued_on.year, minutes_issued_on=document.issued_on
+        ).day
     if data.deadline is None:
         message = _("请填写办结时限。")
         raise InvalidInput(message, errors={"deadline": message})

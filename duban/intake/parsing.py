@@ -43,7 +43,9 @@ from typing import Any
 import cn2an
 from django.utils.translation import gettext as _
 
+from duban.items.deadlines import compute_deadline
 from duban.items.errors import InvalidInput
+from duban.items.models import SourceKind
 from duban.workcalendar import calendar
 
 # ----------------------------------------------------------------------------- results
@@ -728,7 +730,9 @@ def parse_minutes(
         read_units(found.source_text, directory, found)
         read_deadline(found.source_text, paragraph, issued_on, found)
         if found.deadline is None:
-            found.deadline = calendar.add_workdays(issued_on, 10).day
+            found.deadline = compute_deadline(  # R-D2, the one place it is counted
+                SourceKind.MEETING, year=issued_on.year, minutes_issued_on=issued_on
+            ).day
             found.deadline_basis = DEADLINE_TEN_WORKDAYS
             found.flags.append(_("纪要未写明时限，按印发后第10个工作日计。"))
         proposals.append(found)
@@ -779,7 +783,8 @@ def parse_work_plan(
             re.sub(r"[（(]?(?:牵头|责任|承办)(?:单位|部门)[:：].*$", "", found.content, flags=re.S)
         )
         read_units(found.source_text, directory, found)
-        found.deadline, found.deadline_basis = dt.date(year, 12, 31), DEADLINE_YEAR_END
+        found.deadline = compute_deadline(SourceKind.ANNUAL, year=year).day  # R-D4
+        found.deadline_basis = DEADLINE_YEAR_END
         proposals.append(found)
     return ParsedDocument(
         kind="work_plan",
