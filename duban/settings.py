@@ -406,7 +406,14 @@ PERIODIC_TASKS = [
     ("duban.items.tasks.sweep", 300),
     ("duban.audit.tasks.write_anchor", 24 * 3600),
     ("duban.backups.tasks.scheduled_backup", 24 * 3600),
+    ("duban.ledger.exporting.expire_exports", 3600),
 ]
+
+# The ledger page's export (duban.ledger.exporting): up to LEDGER_EXPORT_DIRECT_ROWS rows
+# are written within the request; a larger selection is written by a worker, with its
+# progress on the page, and the file kept for LEDGER_EXPORT_KEEP_HOURS.
+LEDGER_EXPORT_DIRECT_ROWS = _env_int("LEDGER_EXPORT_DIRECT_ROWS", 500)
+LEDGER_EXPORT_KEEP_HOURS = _env_int("LEDGER_EXPORT_KEEP_HOURS", 24)
 
 # Scheduled backups (duban.backups): daily into BACKUP_DIR when it is set, keeping the
 # BACKUP_KEEP newest. `manage.py backup --output DIR` and `restore DIR` by hand.

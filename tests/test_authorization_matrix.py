@@ -235,6 +235,12 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("notices-read-all"), Rule(SIGNED_IN, ("POST",), ok=(302,))),
     (by_name("ledger"), Rule(SIGNED_IN, shows_items=True)),
     (by_name("ledger-export"), Rule(SIGNED_IN, shows_items=True)),  # the ledger as .xlsx
+    # A large export, written by a worker: queued by anyone, seen only by its requester.
+    (by_name("ledger-export-start"), Rule(SIGNED_IN, ("POST",))),
+    (
+        by_name("ledger-export-job", "ledger-export-download"),
+        Rule(SIGNED_IN, ok=(404,), params=MISSING_PK),
+    ),
     # 我的视图: each person's own saved filters; deleting another's (or none) is 404.
     (by_name("ledger-view-save"), Rule(SIGNED_IN, ("POST",))),
     (by_name("ledger-view-delete"), Rule(SIGNED_IN, ("POST",), ok=(404,), params=MISSING_PK)),
