@@ -8,15 +8,19 @@ exactly them. The one new fact, each person's 工号, is not part of it.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.core.management import call_command
 
+from duban.audit.models import AuditEvent
 from duban.organisation import demo
-from duban.organisation.models import Unit, User
+from duban.organisation.directory import read_source
+from duban.organisation.models import Role, Unit, User
 
 FACTS = Path(__file__).resolve().parent / "data" / "demo_org.json"
 
@@ -66,3 +70,48 @@ def organisation_facts() -> dict[str, list[dict[str, Any]]]:
 def test_the_demo_organisation_is_the_same_as_before_it_became_data() -> None:
     demo.load(items=False)
     assert organisation_facts() == json.loads(FACTS.read_text(encoding="utf-8"))
+
+
+def sync(*args: str) -> list[str]:
+    out = io.StringIO()
+    call_command("sync_org", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.django_db
+def test_the_demo_directory_is_what_sync_org_reads_from_a_university() -> None:
+    source = read_source(str(demo.DIRECTORY))
+    assert source.directory.problems == []
+    assert (len(source.directory.units), len(source.directory.people)) == (20, 55)
+    # Every person keeps the username the README and the tests know, in the 账号 column.
+    assert {person.username for person in source.directory.people} == set(demo.demo_usernames()) - {
+        admin.username for admin in demo.ADMINISTRATORS
+    }
+    # The command a university runs reads it the same way.
+    assert sync(str(demo.DIRECTORY), "--dry-run")[-1] == "units +20 ~0 -0; people +55 ~0 -0"
+    assert not Unit.objects.exists() and not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_organisation_is_one_directory_sync() -> None:
+    demo.load(items=False)
+    (event,) = AuditEvent.objects.all()
+    assert event.verb == "sync_org"
+    assert event.actor is None
+    assert event.summary == "同步单位和人员（demo_org）：units +20 ~0 -0; people +55 ~0 -0"
+    assert event.data["counts"]["people_added"] == 55
+    # The people in the directory have their 工号 (CAS finds them by it); the three
+    # administrators, whom no directory lists, have none.
+    assert User.objects.filter(staff_number="").count() == 3
+    assert set(User.objects.filter(staff_number="").values_list("role", flat=True)) == {
+        Role.SYSTEM_ADMIN,
+        Role.SECURITY_ADMIN,
+        Role.AUDIT_ADMIN,
+    }
+    assert User.objects.get(username="jwc_liaison").staff_number == "20013"
+    # Synced again, as a university's directory each term: nothing to change.
+    assert sync(str(demo.DIRECTORY))[-1] == "units +0 ~0 -0; people +0 ~0 -0"
+    assert User.objects.get(username="leader_zhang").portfolio == demo.PORTFOLIOS["leader_zhang"]
+    out = io.StringIO()
+    call_command("verify_audit", "--no-anchor", stdout=out)
+    assert out.getvalue().strip() == "ok 2"  # the demo's sync and this one
