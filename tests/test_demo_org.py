@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,20 @@ def test_the_demo_organisation_is_one_directory_sync() -> None:
     out = io.StringIO()
     call_command("verify_audit", "--no-anchor", stdout=out)
     assert out.getvalue().strip() == "ok 2"  # the demo's sync and this one
+
+
+@pytest.mark.django_db
+def test_a_demo_directory_with_a_problem_loads_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "demo_org"
+    folder.mkdir()
+    (folder / "单位.csv").write_bytes((demo.DIRECTORY / "单位.csv").read_bytes())
+    people = (demo.DIRECTORY / "人员.csv").read_text(encoding="utf-8")
+    (folder / "人员.csv").write_text(people.replace(",office2,", ",office1,"), encoding="utf-8")
+    monkeypatch.setattr(demo, "DIRECTORY", folder)
+    problem = "人员.csv 第11行：账号“office1”重复（另见人员.csv 第10行）。"
+    with pytest.raises(RuntimeError, match=re.escape(problem)):
+        demo.load(items=False)
+    assert not Unit.objects.exists() and not User.objects.exists()
+    assert not AuditEvent.objects.exists()
