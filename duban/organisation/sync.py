@@ -242,7 +242,7 @@ def _check(plan: _Plan) -> None:
                 )
 
 
-def username_of(person: PersonRecord, existing: User | None) -> str:
+def _username_of(person: PersonRecord, existing: User | None) -> str:
     """The username `person` has after the sync: their 账号; without one, their
     current username, or their 工号 if they are new."""
     if person.username:
@@ -259,7 +259,7 @@ def _check_usernames(plan: _Plan) -> None:
         existing = plan.people.get(number)
         if existing is None and not person.active:
             continue  # never created
-        username = username_of(person, existing)
+        username = _username_of(person, existing)
         other = first_row.get(username)
         if other is not None:
             plan.problem(
@@ -414,7 +414,7 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
         user = plan.people.get(number)
         unit = all_units.get(person.unit) if person.unit else None
         values: dict[str, Any] = {
-            "username": username_of(person, user),
+            "username": _username_of(person, user),
             "full_name": person.full_name,
             "unit": unit,
             "title": person.title,
