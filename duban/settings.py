@@ -331,6 +331,8 @@ LDAP_PEOPLE_ATTRIBUTES = _env_mapping(
         "phone": "mobile",
         "email": "mail",
         "active": "",
+        # 账号, the username (e.g. uid); none: a new person's username is their 工号.
+        "username": "",
     },
 )
 

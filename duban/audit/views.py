@@ -77,6 +77,7 @@ VERB_LABELS: dict[str, Any] = {
     "admin_change": gettext_lazy("系统管理：修改"),
     "admin_set_password": gettext_lazy("系统管理：重设密码"),
     "admin_load_calendar": gettext_lazy("系统管理：导入年度日历"),
+    "sync_org": gettext_lazy("同步单位和人员"),
     "revoke_api_tokens": gettext_lazy("接口令牌作废"),
     "revoke_api_token": gettext_lazy("作废本人接口令牌"),
     "verify_audit": gettext_lazy("校验审计日志"),
