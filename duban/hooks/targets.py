@@ -26,8 +26,6 @@ class TargetRefused(ValueError):
 
 
 def _local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     return (
         address.is_loopback
         or address.is_link_local
@@ -38,6 +36,8 @@ def _local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def _refuse_local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     if _local(address) and not settings.WEBHOOK_ALLOW_LOCAL:
         raise TargetRefused(
             _("不能向本机、链路本地或保留地址（%(address)s）发送 Webhook。") % {"address": address}
