@@ -26,11 +26,11 @@ from duban.hooks import sending, signing
 from duban.hooks.models import DeliveryStatus, Endpoint, EventKind, HookDelivery
 from duban.items import actions
 from duban.items.errors import InvalidInput, PermissionRefused
-from duban.items.models import Item, Notice
+from duban.items.models import Notice
 from duban.items.sweep import run_sweep
 from duban.organisation.models import Role, Unit, UnitKind
 
-from .conftest import Org, advance, establish, make_person
+from .conftest import Org, advance, establish, make_person, meeting_input
 from .webhook_receiver import Receiver, running
 
 pytestmark = pytest.mark.django_db
@@ -282,9 +282,7 @@ def test_r_c5_no_event_of_an_item_the_creator_may_not_see(
     discipline = make_person("discipline_supervisor", Role.OFFICE_SUPERVISOR, office, "纪委督办员")
     item = actions.establish_item(
         discipline,
-        __import__("tests.conftest", fromlist=["meeting_input"]).meeting_input(
-            org, title="执纪事项", confidentiality="discipline", cooperating_units=[]
-        ),
+        meeting_input(org, title="执纪事项", confidentiality="discipline", cooperating_units=[]),
     )
     actions.assign_item(discipline, item)
     assert not HookDelivery.objects.exists()
@@ -581,11 +579,9 @@ def test_the_api_refuses_the_wrong_role_and_a_bad_url(org: Org, receiver: Receiv
     )
     assert refused.status_code == 403
     assert refused.json()["message"] == "只有督办部门的督办员可以管理 Webhook。"
-    assert api(org.lead_liaison).get("/api/v1/webhooks").status_code == 403
-    assert (
-        api(org.lead_liaison).post(f"/api/v1/webhooks/{endpoint.pk}/deactivate").status_code == 403
-    )
-    bad = api(org.office_supervisor).post(
+    assert liaison.get("/api/v1/webhooks").status_code == 403
+    assert liaison.post(f"/api/v1/webhooks/{endpoint.pk}/deactivate").status_code == 403
+    bad = supervisor.post(
         "/api/v1/webhooks",
         {"name": "x", "url": "file:///etc/passwd", "events": ["item.assigned"]},
         content_type="application/json",
