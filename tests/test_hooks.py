@@ -185,7 +185,7 @@ def test_a_500_is_retried_with_backoff_and_the_endpoint_marked_failing(
     assert len(receiver.got()) == 3 and all(got["valid"] for got in receiver.got())
     # Its creator is told, and the trail records it.
     assert Notice.objects.filter(
-        recipient=org.office_supervisor, title="Webhook 已暂停发送：学校数据中心"
+        recipient=org.office_supervisor, title="事件推送已暂停发送：学校数据中心"
     ).exists()
     assert AuditEvent.objects.filter(verb="webhook_failing").count() == 1
 
@@ -214,6 +214,7 @@ def test_a_timeout_is_retried_with_backoff(org: Org, receiver: Receiver, travell
     assert sending.deliver_due().retrying == 1
     delivery = HookDelivery.objects.get()
     assert delivery.attempts == 1 and delivery.response_status is None
+    assert delivery.last_error.startswith("等待接收方应答超时（0.5秒）")
     assert "timed out" in delivery.last_error
     receiver.hang = False
     traveller.shift(dt.timedelta(minutes=1))
@@ -242,7 +243,8 @@ def test_an_action_succeeds_when_the_endpoint_is_down(org: Org, traveller: Any) 
     assert item.status == "assigned"
     assert sending.deliver_due().retrying == 1
     delivery = HookDelivery.objects.get()
-    assert delivery.attempts == 1 and "Connection refused" in delivery.last_error
+    assert delivery.attempts == 1 and delivery.last_error.startswith("无法连接接收方（")
+    assert "Connection refused" in delivery.last_error
     item.refresh_from_db()
     assert item.status == "assigned"
 
@@ -329,7 +331,7 @@ def test_only_an_office_supervisor_manages_webhooks(org: Org, receiver: Receiver
     for person in (org.lead_liaison, org.lead_head, org.leader_in_charge, org.system_admin):
         with pytest.raises(PermissionRefused) as refused:
             hooks.create_endpoint(person, name="x", url=receiver.url, kinds=["item.assigned"])
-        assert str(refused.value) == "只有督办部门的督办员可以管理 Webhook。"
+        assert str(refused.value) == "只有督办部门的督办员可以管理事件推送。"
         for act in (
             hooks.deactivate_endpoint,
             hooks.regenerate_secret,
@@ -349,7 +351,7 @@ def test_only_an_office_supervisor_manages_webhooks(org: Org, receiver: Receiver
         ):
             response = client.get(url) if data is None else client.post(url, data)
             assert response.status_code == 403, url
-            assert "只有督办部门的督办员可以管理 Webhook。" in response.content.decode()
+            assert "只有督办部门的督办员可以管理事件推送。" in response.content.decode()
     assert state() == before
 
 
@@ -380,11 +382,11 @@ def test_another_offices_endpoint_answers_like_a_missing_one(org: Org, receiver:
         ("https://user:pw@example.edu.cn/", "接收地址中不能包含用户名或密码，请改用签名密钥验证。"),
         (
             "http://169.254.169.254/latest/meta-data",
-            "不能向本机、链路本地或保留地址（169.254.169.254）发送 Webhook。",
+            "不能向本机、链路本地或保留地址（169.254.169.254）发送事件推送。",
         ),
-        ("http://127.0.0.1:8000/", "不能向本机、链路本地或保留地址（127.0.0.1）发送 Webhook。"),
-        ("http://localhost/", "不能向本机、链路本地或保留地址（127.0.0.1）发送 Webhook。"),
-        ("http://[::ffff:127.0.0.1]/", "不能向本机、链路本地或保留地址（127.0.0.1）发送 Webhook。"),
+        ("http://127.0.0.1:8000/", "不能向本机、链路本地或保留地址（127.0.0.1）发送事件推送。"),
+        ("http://localhost/", "不能向本机、链路本地或保留地址（127.0.0.1）发送事件推送。"),
+        ("http://[::ffff:127.0.0.1]/", "不能向本机、链路本地或保留地址（127.0.0.1）发送事件推送。"),
     ],
 )
 def test_a_bad_url_is_refused_and_nothing_changes(
@@ -434,7 +436,7 @@ def test_events_are_required_and_known(org: Org) -> None:
 
 def test_the_pages_create_show_the_secret_once_and_edit(org: Org, receiver: Receiver) -> None:
     client = page(org.office_supervisor)
-    assert "新建 Webhook" in client.get(reverse("webhook-new")).content.decode()
+    assert "新建事件推送" in client.get(reverse("webhook-new")).content.decode()
     response = client.post(
         reverse("webhook-new"),
         {
@@ -578,7 +580,7 @@ def test_the_api_refuses_the_wrong_role_and_a_bad_url(org: Org, receiver: Receiv
         content_type="application/json",
     )
     assert refused.status_code == 403
-    assert refused.json()["message"] == "只有督办部门的督办员可以管理 Webhook。"
+    assert refused.json()["message"] == "只有督办部门的督办员可以管理事件推送。"
     assert liaison.get("/api/v1/webhooks").status_code == 403
     assert liaison.post(f"/api/v1/webhooks/{endpoint.pk}/deactivate").status_code == 403
     bad = supervisor.post(

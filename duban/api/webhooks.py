@@ -20,7 +20,7 @@ from . import present
 from .errors import NotFound
 from .schemas import ErrorOut, Text
 
-router = Router(tags=["Webhook"])
+router = Router(tags=["事件推送"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 EVENTS_HELP = (
@@ -91,7 +91,7 @@ def _endpoint(user: Any, endpoint_id: int) -> Endpoint:
         actions.endpoints_for(user).select_related("created_by").filter(pk=endpoint_id).first()
     )
     if endpoint is None:
-        raise NotFound(_("Webhook 不存在。"))
+        raise NotFound(_("事件推送不存在。"))
     return endpoint
 
 

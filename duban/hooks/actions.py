@@ -39,7 +39,7 @@ def is_manager(user: Any) -> bool:
 
 def check_manager(user: Any) -> None:
     if not is_manager(user):
-        raise PermissionRefused(_("只有督办部门的督办员可以管理 Webhook。"))
+        raise PermissionRefused(_("只有督办部门的督办员可以管理事件推送。"))
 
 
 def endpoints_for(user: Any) -> QuerySet[Endpoint]:
@@ -53,7 +53,7 @@ def _locked(actor: Any, endpoint: Endpoint) -> Endpoint:
     check_manager(actor)
     found = endpoints_for(actor).select_for_update().filter(pk=endpoint.pk).first()
     if found is None:
-        raise PermissionRefused(_("您无权管理此 Webhook。"))
+        raise PermissionRefused(_("您无权管理此事件推送。"))
     return found
 
 
@@ -110,7 +110,7 @@ def create_endpoint(
     record(
         actor,
         "create_webhook",
-        _("新建 Webhook“%(name)s”：%(url)s") % {"name": name, "url": url},
+        _("新建事件推送“%(name)s”：%(url)s") % {"name": name, "url": url},
         data=_described(endpoint),
     )
     return endpoint, secret
@@ -133,7 +133,7 @@ def update_endpoint(
     record(
         actor,
         "update_webhook",
-        _("修改 Webhook“%(name)s”：%(url)s") % {"name": name, "url": url},
+        _("修改 事件推送“%(name)s”：%(url)s") % {"name": name, "url": url},
         data=_described(locked),
     )
     return locked
@@ -144,14 +144,14 @@ def deactivate_endpoint(actor: Any, endpoint: Endpoint) -> Endpoint:
     """Stop sending to the endpoint: no new deliveries, and those waiting are held."""
     locked = _locked(actor, endpoint)
     if not locked.is_active:
-        raise StateRefused(_("此 Webhook 已停用。"))
+        raise StateRefused(_("此事件推送 已停用。"))
     locked.is_active = False
     locked.updated_at = clock.now()
     locked.save(update_fields=["is_active", "updated_at"])
     record(
         actor,
         "deactivate_webhook",
-        _("停用 Webhook“%(name)s”") % {"name": locked.name},
+        _("停用 事件推送“%(name)s”") % {"name": locked.name},
         data={"endpoint": locked.pk},
     )
     return locked
@@ -163,7 +163,7 @@ def activate_endpoint(actor: Any, endpoint: Endpoint) -> Endpoint:
     deliveries go back on the queue with their attempts counted afresh."""
     locked = _locked(actor, endpoint)
     if locked.is_active and not locked.is_failing:
-        raise StateRefused(_("此 Webhook 正在正常发送，无需恢复。"))
+        raise StateRefused(_("此事件推送 正在正常发送，无需恢复。"))
     now = clock.now()
     requeued = 0
     if locked.is_failing:
@@ -177,7 +177,7 @@ def activate_endpoint(actor: Any, endpoint: Endpoint) -> Endpoint:
     record(
         actor,
         "activate_webhook",
-        _("恢复 Webhook“%(name)s”，重新发送%(count)s条失败的投递")
+        _("恢复 事件推送“%(name)s”，重新发送%(count)s条失败的投递")
         % {"name": locked.name, "count": requeued},
         data={"endpoint": locked.pk, "requeued": requeued},
     )
@@ -197,7 +197,7 @@ def regenerate_secret(actor: Any, endpoint: Endpoint) -> str:
     record(
         actor,
         "regenerate_webhook_secret",
-        _("重新生成 Webhook“%(name)s”的签名密钥，原密钥已失效") % {"name": locked.name},
+        _("重新生成 事件推送“%(name)s”的签名密钥，原密钥已失效") % {"name": locked.name},
         data={"endpoint": locked.pk},
     )
     return secret
@@ -209,9 +209,9 @@ def send_test_ping(actor: Any, endpoint: Endpoint) -> HookDelivery:
     in the delivery log."""
     locked = _locked(actor, endpoint)
     if not locked.is_active:
-        raise StateRefused(_("此 Webhook 已停用，请先启用。"))
+        raise StateRefused(_("此事件推送 已停用，请先启用。"))
     if locked.is_failing:
-        raise StateRefused(_("此 Webhook 已暂停发送，请先恢复发送。"))
+        raise StateRefused(_("此事件推送 已暂停发送，请先恢复发送。"))
     now = clock.now()
     event_id = uuid.uuid4()
     [delivery] = events.write(
@@ -229,7 +229,7 @@ def send_test_ping(actor: Any, endpoint: Endpoint) -> HookDelivery:
     record(
         actor,
         "ping_webhook",
-        _("向 Webhook“%(name)s”发送测试消息") % {"name": locked.name},
+        _("向 事件推送“%(name)s”发送测试消息") % {"name": locked.name},
         data={"endpoint": locked.pk, "delivery": delivery.pk},
     )
     return delivery

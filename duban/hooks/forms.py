@@ -13,7 +13,7 @@ class EndpointForm(forms.Form):
     url = forms.CharField(
         label=_("接收地址"),
         max_length=500,
-        help_text=_("以 http:// 或 https:// 开头；系统以 POST 发送 JSON"),
+        help_text=_("须为 HTTP 或 HTTPS 地址；系统向其发送 JSON 格式的事件消息"),
         widget=forms.TextInput(attrs={"size": 60, "inputmode": "url"}),
     )
     events = forms.MultipleChoiceField(

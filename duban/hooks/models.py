@@ -76,8 +76,8 @@ class Endpoint(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = _("Webhook 接收地址")
-        verbose_name_plural = _("Webhook 接收地址")
+        verbose_name = _("事件推送地址")
+        verbose_name_plural = _("事件推送地址")
 
     def __str__(self) -> str:
         return self.name
@@ -115,8 +115,8 @@ class HookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = _("Webhook 投递")
-        verbose_name_plural = _("Webhook 投递")
+        verbose_name = _("事件推送投递")
+        verbose_name_plural = _("事件推送投递")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="hooks_delivery_due"),
             models.Index(fields=["endpoint", "created_at"], name="hooks_delivery_log"),

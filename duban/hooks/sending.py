@@ -130,7 +130,14 @@ def post(delivery: HookDelivery) -> int:
         ) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise DeliveryFailed(f"{type(reason).__name__}: {reason}") from None
+        detail = f"{type(reason).__name__}: {reason}"
+        if isinstance(reason, TimeoutError):
+            message = _("等待接收方应答超时（%(seconds)s秒）") % {
+                "seconds": settings.WEBHOOK_TIMEOUT
+            }
+        else:
+            message = _("无法连接接收方")
+        raise DeliveryFailed(f"{message}（{detail}）") from None
     if not 200 <= status < 300:
         raise DeliveryFailed(_("接收方返回 HTTP %(status)s") % {"status": status}, status)
     return status
@@ -186,7 +193,7 @@ def mark_failing(endpoint: Endpoint, error: str) -> None:
     )
     if marked != 1:
         return  # already failing
-    summary = _("Webhook“%(name)s”多次发送失败，已暂停发送：%(error)s") % {
+    summary = _("事件推送“%(name)s”多次发送失败，已暂停发送：%(error)s") % {
         "name": endpoint.name,
         "error": error[:200],
     }
@@ -194,9 +201,6 @@ def mark_failing(endpoint: Endpoint, error: str) -> None:
     notify(
         [endpoint.created_by],
         None,
-        _("Webhook 已暂停发送：%(name)s") % {"name": endpoint.name},
-        _(
-            "接收地址多次未能成功接收，系统已暂停向其发送。"
-            "请检查接收方后，在 Webhook 页面恢复发送。"
-        ),
+        _("事件推送已暂停发送：%(name)s") % {"name": endpoint.name},
+        _("接收地址多次未能成功接收，系统已暂停向其发送。请检查接收方后，在事件推送页面恢复发送。"),
     )

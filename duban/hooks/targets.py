@@ -40,7 +40,7 @@ def _refuse_local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Non
         address = address.ipv4_mapped
     if _local(address) and not settings.WEBHOOK_ALLOW_LOCAL:
         raise TargetRefused(
-            _("不能向本机、链路本地或保留地址（%(address)s）发送 Webhook。") % {"address": address}
+            _("不能向本机、链路本地或保留地址（%(address)s）发送事件推送。") % {"address": address}
         )
 
 

@@ -42,7 +42,7 @@ def _manager(request: HttpRequest) -> Any:
 def _endpoint(user: Any, pk: int) -> Endpoint:
     endpoint = actions.endpoints_for(user).select_related("created_by").filter(pk=pk).first()
     if endpoint is None:
-        raise Http404(_("Webhook 不存在。"))
+        raise Http404(_("事件推送不存在。"))
     return endpoint
 
 
@@ -78,7 +78,7 @@ def endpoint_new(request: HttpRequest) -> HttpResponse:
             form.is_valid()
             _form_errors(form, error)
         else:
-            messages.success(request, _("Webhook 已创建。"))
+            messages.success(request, _("事件推送已创建。"))
             return _detail_page(request, user, endpoint, new_secret=secret)
     return render(request, "hooks/new.html", {"form": form})
 
@@ -105,7 +105,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, _("Webhook 已保存。"))
+            messages.success(request, _("事件推送已保存。"))
         return redirect("webhook-detail", pk=endpoint.pk)
     return _detail_page(request, user, endpoint)
 
@@ -157,13 +157,13 @@ def _act(request: HttpRequest, pk: int, act: Any, done: str) -> HttpResponse:
 @require_POST
 @login_required
 def endpoint_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, actions.deactivate_endpoint, _("Webhook 已停用。"))
+    return _act(request, pk, actions.deactivate_endpoint, _("事件推送已停用。"))
 
 
 @require_POST
 @login_required
 def endpoint_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, actions.activate_endpoint, _("Webhook 已恢复发送。"))
+    return _act(request, pk, actions.activate_endpoint, _("事件推送已恢复发送。"))
 
 
 @require_POST
