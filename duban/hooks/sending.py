@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -184,15 +185,18 @@ def deliver(pk: int, lease: dt.datetime, report: Report) -> None:
 
 def mark_failing(endpoint: Endpoint, error: str) -> None:
     """Pause the endpoint (once) and tell its creator and the audit trail."""
+    with transaction.atomic():
+        marked = Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
+            failing_since=clock.now()
+        )
+        if marked == 1:  # not already failing
+            _tell_failing(endpoint, error)
+
+
+def _tell_failing(endpoint: Endpoint, error: str) -> None:
     from duban.audit.models import record
     from duban.notify.outbox import notify
 
-    now = clock.now()
-    marked = Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
-        failing_since=now
-    )
-    if marked != 1:
-        return  # already failing
     summary = _("事件推送“%(name)s”多次发送失败，已暂停发送：%(error)s") % {
         "name": endpoint.name,
         "error": error[:200],
