@@ -591,3 +591,63 @@ def test_the_api_refuses_the_wrong_role_and_a_bad_url(org: Org, receiver: Receiv
     assert bad.status_code == 400
     assert bad.json()["errors"] == {"url": "接收地址必须以 http:// 或 https:// 开头。"}
     assert state() == before
+
+
+# ----------------------------------------------------------------------------- edges
+
+
+def test_a_rolled_back_action_sends_nothing(org: Org, receiver: Receiver) -> None:
+    from django.db import transaction
+
+    register(org, receiver)
+    item = establish(org)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        actions.assign_item(org.office_supervisor, item)
+        raise RuntimeError("the action's transaction fails after the event")
+    assert not HookDelivery.objects.exists()
+
+
+def test_steps_filled_in_from_an_old_ledger_send_nothing(org: Org, receiver: Receiver) -> None:
+    from duban.notify.outbox import inbox_only
+
+    register(org, receiver)
+    with inbox_only():
+        actions.assign_item(org.office_supervisor, establish(org))
+    assert not HookDelivery.objects.exists()
+
+
+def test_a_deactivated_endpoint_hears_nothing(org: Org, receiver: Receiver) -> None:
+    endpoint = register(org, receiver)
+    hooks.deactivate_endpoint(org.office_supervisor, endpoint)
+    actions.assign_item(org.office_supervisor, establish(org))
+    assert not HookDelivery.objects.exists()
+
+
+def test_two_workers_never_hold_the_same_delivery(org: Org, receiver: Receiver) -> None:
+    register(org, receiver)
+    actions.assign_item(org.office_supervisor, establish(org))
+    delivery = HookDelivery.objects.get()
+    assert sending.claim(delivery.pk) is not None
+    assert sending.claim(delivery.pk) is None  # the other worker's UPDATE matches nothing
+
+
+def test_a_redirect_is_not_followed(org: Org, receiver: Receiver, traveller: Any) -> None:
+    register(org, receiver)
+    receiver.status = 302
+    actions.assign_item(org.office_supervisor, establish(org))
+    assert sending.deliver_due().retrying == 1
+    delivery = HookDelivery.objects.get()
+    assert (delivery.response_status, delivery.last_error) == (302, "接收方返回 HTTP 302")
+    assert len(receiver.got()) == 1
+
+
+def test_a_host_that_now_resolves_to_the_server_is_not_sent_to(
+    org: Org, receiver: Receiver, settings: Any, traveller: Any
+) -> None:
+    register(org, receiver)  # registered while loopback was allowed
+    settings.WEBHOOK_ALLOW_LOCAL = False
+    actions.assign_item(org.office_supervisor, establish(org))
+    assert sending.deliver_due().retrying == 1
+    delivery = HookDelivery.objects.get()
+    assert delivery.last_error == "不能向本机、链路本地或保留地址（127.0.0.1）发送事件推送。"
+    assert receiver.got() == []
