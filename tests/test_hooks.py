@@ -616,6 +616,18 @@ def test_steps_filled_in_from_an_old_ledger_send_nothing(org: Org, receiver: Rec
     assert not HookDelivery.objects.exists()
 
 
+def test_r_c5_an_endpoint_whose_creator_left_hears_nothing(org: Org, receiver: Receiver) -> None:
+    endpoint = register(org, receiver)  # subscribed to assignments
+    item = establish(org)
+    other = make_person("office_supervisor_2", Role.OFFICE_SUPERVISOR, org.office, "李督办")
+    org.office_supervisor.is_active = False  # the creator leaves
+    org.office_supervisor.save(update_fields=["is_active"])
+    actions.assign_item(other, item)
+    assert not HookDelivery.objects.exists()
+    html = page(other).get(reverse("webhook-detail", args=[endpoint.pk])).content.decode()
+    assert "创建人的账号已停用，此地址不再收到任何事项的事件" in html
+
+
 def test_a_deactivated_endpoint_hears_nothing(org: Org, receiver: Receiver) -> None:
     endpoint = register(org, receiver)
     hooks.deactivate_endpoint(org.office_supervisor, endpoint)
