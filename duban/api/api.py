@@ -71,6 +71,7 @@ api.add_router("/items", urging_router)
 api.add_router("/", attachments_router)
 api.add_router("/items", recusal_router)
 api.add_router("/items", parts_router)
+api.add_router("/webhooks", "duban.api.webhooks.router")
 
 
 def current_user(request: HttpRequest) -> Any:

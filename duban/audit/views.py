@@ -106,6 +106,13 @@ VERB_LABELS: dict[str, Any] = {
     "reminder": gettext_lazy("自动提醒"),
     "retry_delivery": gettext_lazy("重新发送通知"),
     "set_channel_preferences": gettext_lazy("修改通知设置"),
+    "create_webhook": gettext_lazy("新建事件推送"),
+    "update_webhook": gettext_lazy("修改事件推送"),
+    "deactivate_webhook": gettext_lazy("停用事件推送"),
+    "activate_webhook": gettext_lazy("恢复事件推送"),
+    "regenerate_webhook_secret": gettext_lazy("重新生成推送密钥"),
+    "ping_webhook": gettext_lazy("发送推送测试消息"),
+    "webhook_failing": gettext_lazy("事件推送暂停"),
 }
 
 
