@@ -231,14 +231,13 @@ class Office(Person):
         """A filtered ledger as Excel: small selections come at once; a large one is
         queued, its page polled while the worker writes it, then downloaded."""
         offer = self.page(f"/ledger/export/?{EXPORT_QUERY}", "/ledger/export/?…")
-        waiting = (
-            EXPORT_JOB.search(offer.text)
-            if "text/html" in offer.headers.get("Content-Type", "")
-            else None
-        )
-        token = CSRF.search(offer.text) if waiting is None else None
-        if waiting is None and token is None:
+        if "text/html" not in (offer.headers.get("Content-Type") or ""):
             return  # the file itself: a small selection
+        page = offer.text or ""
+        waiting = EXPORT_JOB.search(page)
+        token = CSRF.search(page)
+        if waiting is None and token is None:
+            return
         if waiting is None:
             with self.client.post(
                 "/ledger/export/start/",
