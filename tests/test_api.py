@@ -277,6 +277,20 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
         "/api/v1/items/{item_id}/parts/{part_id}/report",
         "/api/v1/items/{item_id}/parts/{part_id}/urge",
         "/api/v1/items/{item_id}/parts/{part_id}/redate",
+        # Spot checks (R-K1), circulars (R-K4), volumes and dossiers (R-K2)
+        "/api/v1/spotchecks/draws",
+        "/api/v1/spotchecks/draws/{draw_id}",
+        "/api/v1/spotchecks/checks/{check_id}/record",
+        "/api/v1/spotchecks/rectifications",
+        "/api/v1/spotchecks/rectifications/{rectification_id}",
+        "/api/v1/spotchecks/rectifications/{rectification_id}/submit",
+        "/api/v1/spotchecks/rectifications/{rectification_id}/decide",
+        "/api/v1/documents/circulars",
+        "/api/v1/documents/volumes",
+        "/api/v1/documents/volumes/to-file",
+        "/api/v1/documents/volumes/{volume_id}",
+        "/api/v1/documents/volumes/{volume_id}/index",
+        "/api/v1/documents/dossiers/{item_id}",
     } == set(document["paths"])
     assert document["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http",

@@ -70,7 +70,11 @@ def _rows(item_id: int) -> Any:
     )
 
 
-@router.get("/items/{item_id}/attachments", response={200: list[AttachmentOut], **READ_ERRORS})
+@router.get(
+    "/items/{item_id}/attachments",
+    response={200: list[AttachmentOut], **READ_ERRORS},
+    summary="附件列表",
+)
 def list_attachments(request: HttpRequest, item_id: int) -> list[dict[str, Any]]:
     """The item's attachments, oldest first."""
     item = _visible_item(_user(request), item_id)
@@ -80,6 +84,7 @@ def list_attachments(request: HttpRequest, item_id: int) -> list[dict[str, Any]]
 @router.post(
     "/items/{item_id}/attachments",
     response={201: AttachmentOut, **READ_ERRORS, 403: ErrorOut, 409: ErrorOut},
+    summary="上传附件",
 )
 def upload_attachment(
     request: HttpRequest,
@@ -119,6 +124,7 @@ def upload_attachment(
             }
         }
     },
+    summary="下载附件",
 )
 def download_attachment(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     """The file itself, as a download, with the type its content was recognised as."""
