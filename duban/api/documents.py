@@ -239,7 +239,7 @@ def list_volumes(request: HttpRequest) -> dict[str, Any]:
     )
     return {
         "pending": [{"year": row["closed_year"], "count": row["count"]} for row in pending],
-        "volumes": [_volume_summary(row, row.entry_count) for row in volumes],  # type: ignore[attr-defined]
+        "volumes": [_volume_summary(row, row.entry_count) for row in volumes],
     }
 
 

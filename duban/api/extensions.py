@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from pydantic.json_schema import JsonDict
 
 from duban.items import actions
 from duban.items.models import DecisionKind
@@ -56,7 +57,7 @@ class ExtensionDecisionIn(Schema):
 
 
 # R-T1: a meeting's decision names the meeting and its date; a leader's names the leader.
-_DECIDED_BY = {
+_DECIDED_BY: JsonDict = {
     "oneOf": [
         {
             "required": ["meeting_name", "meeting_date"],

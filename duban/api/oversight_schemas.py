@@ -12,9 +12,10 @@ actions still check everything themselves, with their own Chinese messages.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+from pydantic.json_schema import JsonDict
 
 from duban.documents.actions import FIRST_YEAR
 from duban.items.plausible import MAX_YEARS_AHEAD, TEXT_LIMIT
@@ -26,7 +27,7 @@ from .schemas import Id, RequiredText, StrictBoolean, Text, UnitRef, server_rule
 # ----------------------------------------------------------------------------- spot checks
 
 
-def _exactly_one_of(*names: str) -> dict[str, Any]:
+def _exactly_one_of(*names: str) -> JsonDict:
     """JSON Schema: exactly one of `names` is given (present and not null)."""
     return {
         "oneOf": [
@@ -119,7 +120,7 @@ class DrawOut(DrawSummaryOut):
 
 
 # Recording a check: its result decides what else goes with it.
-_RESULTS = {
+_RESULTS: JsonDict = {
     "oneOf": [
         {
             "properties": {
@@ -199,7 +200,7 @@ class RectificationReportIn(Schema):
     text: Annotated[RequiredText, Field(max_length=TEXT_LIMIT)] = Field(description="整改情况")
 
 
-_DECISIONS = {
+_DECISIONS: JsonDict = {
     "oneOf": [
         {"properties": {"accept": {"const": True}}},
         {

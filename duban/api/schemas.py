@@ -13,10 +13,11 @@ pydantic accepts: the actions check the same things with their own Chinese messa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, Strict
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from duban.items.models import Confidentiality, SourceBody, SourceKind
@@ -38,7 +39,7 @@ def _not_boolean(value: object) -> object:
     return value
 
 
-def server_rule(rule: str) -> dict[str, str]:
+def server_rule(rule: str) -> JsonDict:
     """A field's rule that only the server can judge (against stored rows or today's
     date), for the OpenAPI document: `x-server-rule`, also appended to its description."""
     return {"x-server-rule": rule}
@@ -46,12 +47,19 @@ def server_rule(rule: str) -> dict[str, str]:
 
 Text = Annotated[str, AfterValidator(_without_nul)]
 # Row ids: positive and within a 64-bit integer, so no database sees an out-of-range value.
-Id = Annotated[int, BeforeValidator(_not_boolean), Field(ge=1, le=2**63 - 1)]
+# (The bounds come before the validator: after it, pydantic would write them into the
+# document as "ge"/"le", which JSON Schema does not know, instead of minimum/maximum.)
+Id = Annotated[int, Field(ge=1, le=2**63 - 1), BeforeValidator(_not_boolean)]
 # Years: the actions accept this year ± plausible.YEAR_RANGE.
 Year = Annotated[
     int,
+    Field(
+        ge=1,
+        le=9999,
+        description=f"年度，须在当年前后{YEAR_RANGE}年之内",
+        json_schema_extra=server_rule(f"须在当年前后{YEAR_RANGE}年之内"),
+    ),
     BeforeValidator(_not_boolean),
-    Field(ge=1, le=9999, description=f"年度，须在当年前后{YEAR_RANGE}年之内"),
 ]
 # Dates a person sets: the actions accept at most plausible.MAX_YEARS_AHEAD years ahead.
 LaterDate = Annotated[
@@ -93,7 +101,7 @@ PersonId = Annotated[Id, Field(json_schema_extra=server_rule("须为已有人员
 StrictBoolean = Annotated[bool, Strict()]
 
 
-def comment_needed_unless(flag: str) -> dict[str, Any]:
+def comment_needed_unless(flag: str) -> JsonDict:
     """JSON Schema of a decision: `flag` true, or false with a reason in `comment`."""
     return {
         "oneOf": [
@@ -470,6 +478,15 @@ class ReassignIn(Schema):
 class ChangeIn(Schema):
     """A recorded change (R-S4): `reason` and at least one of `title`, `content`,
     `basis`, `deadline`; `authorised_by` (a school leader) for `other` items."""
+
+    model_config = {
+        "json_schema_extra": {
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("title", "content", "basis", "deadline")
+            ]
+        }
+    }
 
     reason: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="变更理由")
     authorised_by: PersonId | None = Field(
