@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -77,6 +78,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -312,3 +314,74 @@ def test_generated_requests_as_two_roles_find_no_server_error_and_no_schema_viol
     assert run.failures == {}, "\n\n".join(f"{key}\n{text}" for key, text in run.failures.items())
     assert not [status for status in run.statuses if status >= 500], summary
     assert run.requests >= MINIMUM_REQUESTS, summary
+
+
+# ----------------------------------------------------------------------------- the document
+
+
+def _properties(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every property of every request body: (schema name, property, its schema)."""
+    for name, schema in document["components"]["schemas"].items():
+        if name.endswith("Out") or name.endswith("Page") or name == "UnitRef":
+            continue
+        for prop, value in schema.get("properties", {}).items():
+            yield name, prop, value
+
+
+def _alternatives(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+
+
+def test_every_operation_has_a_chinese_summary(client: Any) -> None:
+    document = json.loads(client.get("/api/v1/openapi.json").content)
+
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if not CHINESE.search(operation.get("summary", ""))
+    ]
+
+    assert missing == []
+
+
+def test_the_document_states_ids_and_required_texts(client: Any) -> None:
+    """Ids of rows are ≥ 1 (as minimum, never pydantic's own "ge"); required texts are
+    non-empty; no property uses a keyword JSON Schema does not know."""
+    document = json.loads(client.get("/api/v1/openapi.json").content)
+    problems = []
+    for name, prop, schema in _properties(document):
+        text = json.dumps(schema)
+        if '"ge":' in text or '"le":' in text:
+            problems.append(f"{name}.{prop}: ge/le instead of minimum/maximum")
+        for option in _alternatives(schema):
+            items = option.get("items", {})
+            for candidate in (option, items):
+                if candidate.get("type") == "integer" and (
+                    prop in ("lead_unit", "cooperating_units", "unit", "person", "recipient")
+                    or prop in ("leader", "deciding_leader", "authorised_by", "items")
+                ):
+                    if candidate.get("minimum") != 1:
+                        problems.append(f"{name}.{prop}: id without minimum 1")
+    for name, prop in (
+        ("EstablishIn", "title"),
+        ("EstablishIn", "content"),
+        ("ReasonIn", "reason"),
+        ("TextIn", "text"),
+        ("PlanIn", "goals"),
+        ("MilestoneIn", "title"),
+        ("CheckIn", "finding"),
+        ("RectificationReportIn", "text"),
+    ):
+        schema = document["components"]["schemas"][name]["properties"][prop]
+        if schema.get("minLength") != 1 or schema.get("pattern") != r"\S":
+            problems.append(f"{name}.{prop}: may be empty")
+        if (
+            name in ("EstablishIn", "MilestoneIn")
+            and prop == "title"
+            and schema["maxLength"] != 200
+        ):
+            problems.append(f"{name}.{prop}: longer than the model's 200")
+    assert problems == []
+    draw = document["components"]["schemas"]["DrawIn"]
+    assert [option["required"] for option in draw["oneOf"]] == [["count"], ["percentage"]]
