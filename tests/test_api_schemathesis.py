@@ -382,6 +382,11 @@ def test_the_document_states_ids_and_required_texts(client: Any) -> None:
             and schema["maxLength"] != 200
         ):
             problems.append(f"{name}.{prop}: longer than the model's 200")
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["schema"].get("minimum") != 1:
+                    problems.append(f"{path}: {parameter['name']} without minimum 1")
     assert problems == []
     draw = document["components"]["schemas"]["DrawIn"]
     assert [option["required"] for option in draw["oneOf"]] == [["count"], ["percentage"]]
