@@ -27,6 +27,7 @@ from .schemas import (
     StrictBoolean,
     Text,
     comment_needed_unless,
+    longest,
     server_rule,
 )
 
@@ -40,7 +41,7 @@ class ExtensionIn(Schema):
             LATER + "；须晚于现在的办结时限；申请须不晚于时限前第5个工作日提出（R-E2）"
         ),
     )
-    reason: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="延期理由")
+    reason: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="延期理由")
 
 
 class ExtensionDecisionIn(Schema):
@@ -49,7 +50,7 @@ class ExtensionDecisionIn(Schema):
     model_config = {"json_schema_extra": comment_needed_unless("approve")}
 
     approve: StrictBoolean = Field(description="true：批准延期；false：不予批准")
-    comment: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    comment: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="审批意见；不予批准时必填，写明理由",
         json_schema_extra=server_rule("不予批准时须包含可见文字；涉密事项只能填写“线下报送”"),
@@ -85,7 +86,7 @@ class DecisionIn(Schema):
     model_config = {"json_schema_extra": _DECIDED_BY}
 
     decision_kind: DecisionKind = Field(description="决定方式：meeting（会议研究决定）或 leader")
-    meeting_name: Annotated[Text, Field(max_length=200)] = Field(
+    meeting_name: Annotated[Text, longest(200)] = Field(
         "",
         description="会议名称及期次：decision_kind 为 meeting 时必填",
         json_schema_extra=server_rule("decision_kind 为 meeting 时须包含可见文字"),
@@ -100,8 +101,8 @@ class DecisionIn(Schema):
         description="同意的校领导：decision_kind 为 leader 时必填",
         json_schema_extra=server_rule("decision_kind 为 leader 时必填，须为启用的校领导"),
     )
-    basis: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="决定依据")
-    reason: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="客观原因")
+    basis: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="决定依据")
+    reason: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="客观原因")
 
 
 class TerminateIn(DecisionIn):
@@ -117,7 +118,7 @@ class AdjustIn(DecisionIn):
         description="调整后的办结时限",
         json_schema_extra=server_rule(LATER + "；不得早于今天；与 new_content 至少填一项"),
     )
-    new_content: Annotated[Text, Field(max_length=TEXT_LIMIT)] | None = Field(
+    new_content: Annotated[Text, longest(TEXT_LIMIT)] | None = Field(
         None,
         description="调整后的工作内容",
         json_schema_extra=server_rule("与 new_deadline 至少填一项；涉密事项不得填写内容"),

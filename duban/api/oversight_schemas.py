@@ -22,7 +22,7 @@ from duban.items.plausible import MAX_YEARS_AHEAD, TEXT_LIMIT
 from duban.spotchecks.models import CheckMethod, CheckResult, RectificationStatus, SizeMethod
 from duban.spotchecks.sampling import SEED_LIMIT
 
-from .schemas import Id, RequiredText, StrictBoolean, Text, UnitRef, server_rule
+from .schemas import Id, RequiredText, StrictBoolean, Text, UnitRef, longest, server_rule
 
 # ----------------------------------------------------------------------------- spot checks
 
@@ -149,8 +149,8 @@ class CheckIn(Schema):
 
     method: CheckMethod = Field(description="抽查方式：revisit（回访）、review（复查）")
     result: CheckResult = Field(description="抽查结论：ok（未发现问题）、problem（发现问题）")
-    finding: Annotated[RequiredText, Field(max_length=TEXT_LIMIT)] = Field(description="抽查情况")
-    rectification_requirement: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    finding: Annotated[RequiredText, longest(TEXT_LIMIT)] = Field(description="抽查情况")
+    rectification_requirement: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "", description="整改要求：结论为 problem 时必填，为 ok 时不填"
     )
     rectification_deadline: dt.date | None = Field(
@@ -197,7 +197,7 @@ class RectificationOut(RectificationSummaryOut):
 
 
 class RectificationReportIn(Schema):
-    text: Annotated[RequiredText, Field(max_length=TEXT_LIMIT)] = Field(description="整改情况")
+    text: Annotated[RequiredText, longest(TEXT_LIMIT)] = Field(description="整改情况")
 
 
 _DECISIONS: JsonDict = {
@@ -220,7 +220,7 @@ class RectificationDecisionIn(Schema):
     model_config = {"json_schema_extra": _DECISIONS}
 
     accept: StrictBoolean = Field(description="true：整改通过；false：退回重新整改")
-    comment: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    comment: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "", description="审核意见；退回（accept 为 false）时必填，写明理由"
     )
 

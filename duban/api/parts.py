@@ -25,7 +25,7 @@ from duban.items.policy import allowed_part_actions
 from . import present
 from .errors import NotFound
 from .items import _unit, _user, _visible_item
-from .schemas import ErrorOut, LaterDate, Text, UnitId, server_rule
+from .schemas import ErrorOut, LaterDate, Text, UnitId, longest, server_rule
 
 router = Router(tags=["分办"])
 
@@ -62,7 +62,7 @@ class DivideIn(Schema):
         description="配合单位（单位编号），须为本事项的配合单位",
         json_schema_extra=server_rule("必填；须为本事项的配合单位"),
     )
-    task: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    task: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="分工内容（必填，须包含可见文字）",
         json_schema_extra=server_rule("必填，须包含可见文字；涉密事项只能填写“线下报送”"),
@@ -75,7 +75,7 @@ class DivideIn(Schema):
 
 
 class PartReportIn(Schema):
-    text: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    text: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="办理情况（必填）",
         json_schema_extra=server_rule("必填，须包含可见文字；涉密事项只能填写“线下报送”"),
@@ -88,7 +88,7 @@ class PartUrgeIn(Schema):
         description="催办方式：system、sms、phone、verbal、written、visit、meeting",
         json_schema_extra={"enum": list(UrgeChannel.values), **server_rule("必填")},
     )
-    note: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    note: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="催办内容",
         json_schema_extra=server_rule(

@@ -13,7 +13,7 @@ pydantic accepts: the actions check the same things with their own Chinese messa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, Strict
@@ -82,6 +82,14 @@ RequiredText = Annotated[
         },
     ),
 ]
+
+
+def longest(limit: int) -> Any:
+    """`maxLength` said to clients; the actions refuse longer text in their own words
+    (plausible.TEXT_LIMIT, the title's 200), so pydantic does not check it first."""
+    return Field(json_schema_extra={"maxLength": limit})
+
+
 # A required text about an item: on a classified item (R-C3) only “线下报送”.
 ItemText = Annotated[
     RequiredText,
@@ -94,7 +102,7 @@ ItemText = Annotated[
 ACTIVE_UNIT = "须为已有、启用的单位的编号"
 LATER = f"不得晚于今天起{MAX_YEARS_AHEAD}年"
 CHANGED_TEXT = "如填写，须包含可见文字且与原值不同；涉密事项不得变更内容"
-LongRequiredText = Annotated[RequiredText, Field(max_length=TEXT_LIMIT)]
+LongRequiredText = Annotated[RequiredText, longest(TEXT_LIMIT)]
 # Ids of rows a body refers to: the row must exist (400 naming the field otherwise).
 UnitId = Annotated[Id, Field(json_schema_extra=server_rule("须为已有单位的编号"))]
 PersonId = Annotated[Id, Field(json_schema_extra=server_rule("须为已有人员的编号"))]
@@ -393,9 +401,9 @@ class EstablishIn(Schema):
     A classified item (R-C3) carries no content: `content` and `basis` say “线下报送”.
     """
 
-    title: Annotated[RequiredText, Field(max_length=200)] = Field(description="事项名称")
-    content: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="工作内容")
-    basis: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(
+    title: Annotated[RequiredText, longest(200)] = Field(description="事项名称")
+    content: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="工作内容")
+    basis: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(
         description="督办依据：所依据的文件、会议纪要或批示"
     )
     source_kind: SourceKind = Field(description="来源类别（R-S1）")
@@ -408,10 +416,7 @@ class EstablishIn(Schema):
     )
     cooperating_units: Annotated[
         list[UnitId],
-        Field(
-            max_length=1000,
-            json_schema_extra=server_rule(ACTIVE_UNIT + "，且不含承办单位"),
-        ),
+        Field(json_schema_extra=server_rule(ACTIVE_UNIT + "，且不含承办单位")),
     ] = Field([], description="配合单位，可为空")
     confidentiality: Confidentiality = Field(
         Confidentiality.ORDINARY,
@@ -434,7 +439,7 @@ class EstablishIn(Schema):
         description="督办部门根据实际确定的时限（meeting，须同时填写 office_reason）",
         json_schema_extra=server_rule(LATER + "；不得早于今天；不能与 minutes_deadline 同填"),
     )
-    office_reason: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    office_reason: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="自定时限的理由：填写 office_deadline 时必填",
         json_schema_extra=server_rule("填写 office_deadline 时须包含可见文字"),
@@ -457,22 +462,20 @@ class EstablishIn(Schema):
 
 
 class ReasonIn(Schema):
-    reason: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="理由")
+    reason: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="理由")
 
 
 class TextIn(Schema):
-    text: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="内容")
+    text: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="内容")
 
 
 class ReassignIn(Schema):
-    note: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="重新交办说明")
+    note: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="重新交办说明")
     lead_unit: (
         Annotated[UnitId, Field(json_schema_extra=server_rule(ACTIVE_UNIT + "，且未登记回避"))]
         | None
     ) = Field(None, description="新的承办单位；不填则仍交原承办单位")
-    cooperating_units: Annotated[list[UnitId], Field(max_length=1000)] | None = Field(
-        None, description="新的配合单位；不填则不变"
-    )
+    cooperating_units: list[UnitId] | None = Field(None, description="新的配合单位；不填则不变")
 
 
 class ChangeIn(Schema):
@@ -488,21 +491,21 @@ class ChangeIn(Schema):
         }
     }
 
-    reason: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="变更理由")
+    reason: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="变更理由")
     authorised_by: PersonId | None = Field(
         None,
         description="同意变更的校领导：来源类别为 other 的事项必填",
         json_schema_extra=server_rule("须为校领导；other 事项必填"),
     )
-    title: Annotated[Text, Field(max_length=200)] | None = Field(
+    title: Annotated[Text, longest(200)] | None = Field(
         None,
         description="新的事项名称",
         json_schema_extra=server_rule(CHANGED_TEXT),
     )
-    content: Annotated[Text, Field(max_length=TEXT_LIMIT)] | None = Field(
+    content: Annotated[Text, longest(TEXT_LIMIT)] | None = Field(
         None, description="新的工作内容", json_schema_extra=server_rule(CHANGED_TEXT)
     )
-    basis: Annotated[Text, Field(max_length=TEXT_LIMIT)] | None = Field(
+    basis: Annotated[Text, longest(TEXT_LIMIT)] | None = Field(
         None, description="新的督办依据", json_schema_extra=server_rule(CHANGED_TEXT)
     )
     deadline: LaterDate | None = Field(
@@ -513,14 +516,14 @@ class ChangeIn(Schema):
 
 
 class MilestoneIn(Schema):
-    title: Annotated[ItemText, Field(max_length=200)] = Field(description="节点内容")
+    title: Annotated[ItemText, longest(200)] = Field(description="节点内容")
     due_on: dt.date = Field(
         description="节点日期", json_schema_extra=server_rule("不得晚于事项的办结时限")
     )
 
 
 class PlanIn(Schema):
-    goals: Annotated[ItemText, Field(max_length=TEXT_LIMIT)] = Field(description="工作目标")
+    goals: Annotated[ItemText, longest(TEXT_LIMIT)] = Field(description="工作目标")
     milestones: Annotated[
         list[MilestoneIn],
         Field(
@@ -538,7 +541,7 @@ class ReviewIn(Schema):
     model_config = {"json_schema_extra": comment_needed_unless("accept")}
 
     accept: StrictBoolean = Field(description="true：审核通过（事项办结）；false：退回")
-    comment: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    comment: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="审核意见；退回（accept 为 false）时必填，写明理由",
         json_schema_extra=server_rule("退回时须包含可见文字；涉密事项只能填写“线下报送”"),

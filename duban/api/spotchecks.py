@@ -103,7 +103,7 @@ def _draw_summary(draw: SpotCheckDraw) -> dict[str, Any]:
     }
 
 
-def _check(user: Any, check: SpotCheck, visible: set[int]) -> dict[str, Any]:
+def _check(check: SpotCheck, visible: set[int]) -> dict[str, Any]:
     item = check.item if check.item_id in visible else None
     rectification = getattr(check, "rectification", None)
     return {
@@ -159,7 +159,7 @@ def _draw_detail(user: Any, draw_id: int) -> dict[str, Any]:
     return {
         **_draw_summary(draw),
         "population": list(draw.population),
-        "checks": [_check(user, check, visible) for check in checks],
+        "checks": [_check(check, visible) for check in checks],
         "reproduction": {
             "size": size,
             "recomputed": recomputed,
@@ -238,7 +238,7 @@ def record_spot_check(request: HttpRequest, check_id: int, payload: CheckIn) -> 
     visible = set(
         Item.objects.visible_to(user).filter(pk=check.item_id).values_list("pk", flat=True)
     )
-    return _check(user, check, visible)
+    return _check(check, visible)
 
 
 # ----------------------------------------------------------------------------- rectifications

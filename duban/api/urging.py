@@ -18,7 +18,7 @@ from duban.items.models import UrgeChannel
 from duban.items.plausible import TEXT_LIMIT
 
 from .items import ACTION_RESPONSES, _act, _person
-from .schemas import PersonId, Text, server_rule
+from .schemas import PersonId, Text, longest, server_rule
 
 router = Router(tags=["催办"])
 
@@ -34,7 +34,7 @@ class UrgeIn(Schema):
         description="催办对象：承办单位的联络员、第一责任人或分管校领导（人员编号）",
         json_schema_extra=server_rule("须为承办单位的联络员、第一责任人或分管校领导，账号启用"),
     )
-    note: Annotated[Text, Field(max_length=TEXT_LIMIT)] = Field(
+    note: Annotated[Text, longest(TEXT_LIMIT)] = Field(
         "",
         description="催办内容：电话、口头、书面、上门、会议督办时必填（谈话或通知的要点）；"
         "系统通知和短信发送此内容，不填则发送标准催办语",
