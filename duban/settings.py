@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "duban.audit",
     "duban.items",
     "duban.notify",
+    "duban.hooks",
     "duban.attachments",
     "duban.ledger",
     "duban.intake",
@@ -331,6 +332,8 @@ LDAP_PEOPLE_ATTRIBUTES = _env_mapping(
         "phone": "mobile",
         "email": "mail",
         "active": "",
+        # 账号, the username (e.g. uid); none: a new person's username is their 工号.
+        "username": "",
     },
 )
 
@@ -377,6 +380,12 @@ WECOM_WEBHOOK_URL = os.environ.get("WECOM_WEBHOOK_URL", "")
 DINGTALK_WEBHOOK_URL = os.environ.get("DINGTALK_WEBHOOK_URL", "")
 DINGTALK_SECRET = os.environ.get("DINGTALK_SECRET", "")
 WEBHOOK_TIMEOUT = _env_int("WEBHOOK_TIMEOUT", 10)
+# Webhooks of item events (duban.hooks; docs/api.md): a delivery is tried this many
+# times, with backoff, before it fails and its endpoint is paused as failing. The
+# server itself and link-local addresses are refused as targets unless
+# WEBHOOK_ALLOW_LOCAL is on (tests, a receiver on the same machine).
+WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_ALLOW_LOCAL = _env_bool("WEBHOOK_ALLOW_LOCAL", False)
 # Personal work notices (duban.notify.platforms): 企业微信 application messages and
 # 钉钉 work notices, each on only when all three of its credentials are set. The API
 # bases point at the official hosts; tests point them at a stand-in on loopback.
@@ -403,10 +412,18 @@ TEST_NON_SERIALIZED_APPS = ["duban.audit"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 PERIODIC_TASKS = [
     ("duban.notify.tasks.deliver_due", 30),
+    ("duban.hooks.tasks.deliver_due", 30),
     ("duban.items.tasks.sweep", 300),
     ("duban.audit.tasks.write_anchor", 24 * 3600),
     ("duban.backups.tasks.scheduled_backup", 24 * 3600),
+    ("duban.ledger.exporting.expire_exports", 3600),
 ]
+
+# The ledger page's export (duban.ledger.exporting): up to LEDGER_EXPORT_DIRECT_ROWS rows
+# are written within the request; a larger selection is written by a worker, with its
+# progress on the page, and the file kept for LEDGER_EXPORT_KEEP_HOURS.
+LEDGER_EXPORT_DIRECT_ROWS = _env_int("LEDGER_EXPORT_DIRECT_ROWS", 500)
+LEDGER_EXPORT_KEEP_HOURS = _env_int("LEDGER_EXPORT_KEEP_HOURS", 24)
 
 # Scheduled backups (duban.backups): daily into BACKUP_DIR when it is set, keeping the
 # BACKUP_KEEP newest. `manage.py backup --output DIR` and `restore DIR` by hand.

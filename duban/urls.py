@@ -18,6 +18,7 @@ urlpatterns = [
     path("ledger/", include("duban.ledger.urls")),
     path("intake/", include("duban.intake.urls")),
     path("spotchecks/", include("duban.spotchecks.urls")),
+    path("webhooks/", include("duban.hooks.urls")),
     path("", include("duban.reports.urls")),
     path("", include("duban.documents.urls")),
     # Before duban.web.urls, whose /items/<id>/<action>/ would take /items/<id>/attachments/.

@@ -291,6 +291,14 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
         "/api/v1/documents/volumes/{volume_id}",
         "/api/v1/documents/volumes/{volume_id}/index",
         "/api/v1/documents/dossiers/{item_id}",
+        # Webhooks (duban.hooks, docs/api.md)
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{endpoint_id}",
+        "/api/v1/webhooks/{endpoint_id}/deactivate",
+        "/api/v1/webhooks/{endpoint_id}/activate",
+        "/api/v1/webhooks/{endpoint_id}/secret",
+        "/api/v1/webhooks/{endpoint_id}/ping",
+        "/api/v1/webhooks/{endpoint_id}/deliveries",
     } == set(document["paths"])
     assert document["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http",

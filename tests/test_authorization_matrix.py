@@ -49,6 +49,8 @@ from duban.api.tokens import issue_token
 from duban.attachments import actions as attachment_actions
 from duban.attachments.models import Attachment
 from duban.audit.models import AuditEvent
+from duban.hooks import actions as hook_actions
+from duban.hooks.models import Endpoint
 from duban.items import actions, policy
 from duban.items.errors import ActionError
 from duban.items.models import Item, Notice
@@ -153,6 +155,9 @@ ACTION = "action"  # an action on an item: whom policy.allowed_actions offers it
 OFFICE_URGE = "office urge"  # the attention page's one-click urge
 DELIVERY = "delivery"  # retrying a failed delivery: office supervisors who see its item
 OWN_NOTICE = "own notice"
+# An office's webhook endpoint (duban.hooks), by its id: its office's supervisors get the
+# rule's answers; another office's answer as for a missing id (404); anyone else 403.
+WEBHOOK = "webhook"
 RECUSAL = "recusal"  # declaring one's own recusal: whoever sees the item (R-C4)
 ATTACH = "attach"  # uploading: whom duban.attachments.actions.check_may_attach lets
 ATTACHMENT = "attachment"  # downloading, by the attachment's id: whoever sees its item
@@ -235,6 +240,12 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     (by_name("notices-read-all"), Rule(SIGNED_IN, ("POST",), ok=(302,))),
     (by_name("ledger"), Rule(SIGNED_IN, shows_items=True)),
     (by_name("ledger-export"), Rule(SIGNED_IN, shows_items=True)),  # the ledger as .xlsx
+    # A large export, written by a worker: queued by anyone, seen only by its requester.
+    (by_name("ledger-export-start"), Rule(SIGNED_IN, ("POST",))),
+    (
+        by_name("ledger-export-job", "ledger-export-download"),
+        Rule(SIGNED_IN, ok=(404,), params=MISSING_PK),
+    ),
     # 我的视图: each person's own saved filters; deleting another's (or none) is 404.
     (by_name("ledger-view-save"), Rule(SIGNED_IN, ("POST",))),
     (by_name("ledger-view-delete"), Rule(SIGNED_IN, ("POST",), ok=(404,), params=MISSING_PK)),
@@ -274,6 +285,27 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     ),
     (by_name("attention-urge"), Rule(OFFICE_URGE, ("POST",), action="urge")),
     (by_name("notify-retry"), Rule(DELIVERY, ("POST",))),
+    # Webhooks (duban.hooks; tests/test_hooks.py): office supervisors manage their own
+    # office's. An empty form or body is refused with the fields to fix.
+    (by_name("webhook-list", "api-v1:list_webhooks"), Rule(OFFICE)),
+    (by_name("webhook-new"), Rule(OFFICE, ("GET", "POST"))),
+    (by_name("api-v1:create_webhook"), Rule(OFFICE, ok=(400,))),
+    (by_name("webhook-detail"), Rule(WEBHOOK, ("GET", "POST"), ok=(200,))),
+    (by_name("webhook-deactivate", "webhook-ping"), Rule(WEBHOOK, ("POST",), ok=(302,))),
+    (by_name("webhook-activate"), Rule(WEBHOOK, ("POST",), ok=(302,))),  # refused: active
+    (by_name("webhook-secret"), Rule(WEBHOOK, ("POST",), ok=(200,))),  # shown once
+    (
+        by_name(
+            "api-v1:read_webhook",
+            "api-v1:update_webhook",
+            "api-v1:deactivate_webhook",
+            "api-v1:regenerate_webhook_secret",
+            "api-v1:ping_webhook",
+            "api-v1:list_webhook_deliveries",
+        ),
+        Rule(WEBHOOK, ok=(200,)),
+    ),
+    (by_name("api-v1:activate_webhook"), Rule(WEBHOOK, ok=(409,))),  # it is active
     (by_name("notice-read", "api-v1:read_notice"), Rule(OWN_NOTICE, ("POST",))),
     (by_name("item-recusal", "api-v1:declare_recusal"), Rule(RECUSAL, ("POST",))),
     # Attachments: listed with the item, uploaded to it, downloaded by their own id.
@@ -463,6 +495,7 @@ class World:
     people: dict[str, User | None]
     items: dict[str, Item]
     notice: Notice  # an unread notice of the lead head's about the ordinary item
+    webhook: Endpoint  # the General Office's
     deliveries: dict[str, Delivery]  # a failed delivery about each item
     attachments: dict[str, Attachment]  # one for each item but the classified one
     sessions: dict[str, str] = field(default_factory=dict)
@@ -599,7 +632,10 @@ def build_world() -> World:
         for kind, item in items.items()
         if kind != "classified"  # nothing of a classified item enters the system (R-C3)
     }
-    world = World(people, items, notice, deliveries, attachments)
+    webhook, _secret = hook_actions.create_endpoint(
+        supervisor, name="数据中心", url="https://data.example.edu.cn/hook", kinds=["item.assigned"]
+    )
+    world = World(people, items, notice, webhook, deliveries, attachments)
     for persona, user in people.items():
         if user is None:
             continue
@@ -686,6 +722,8 @@ VALUED = {
     "items.Feedback": (),
     "items.ExtensionRequest": (),
     "notify.Delivery": (),
+    "hooks.Endpoint": (),
+    "hooks.HookDelivery": (),
     "notify.ChannelPreference": (),
     "organisation.User": ("last_login",),
     "organisation.Unit": (),
@@ -985,6 +1023,11 @@ def targets(world: World, case: Case, persona: str) -> list[Target]:
             for kind, item in world.items.items()
         ]
         return [*found, Target("missing", MISSING_ID, None, persona)]
+    if rule.access == WEBHOOK:
+        return [
+            Target("webhook", world.webhook.pk, None, persona),
+            Target("missing", MISSING_ID, None, persona),
+        ]
     if rule.access == OWN_NOTICE:
         return [
             Target("notice", world.notice.pk, world.items["ordinary"], persona),
@@ -1180,6 +1223,12 @@ def expect(world: World, case: Case, persona: str, method: str, target: Target) 
         if status is None:
             return Expect((201,) if route.is_api else (302,), change=True)
         return Expect((status,))
+    if access == WEBHOOK:
+        if not is_office:
+            return forbidden
+        if target.key == "webhook" and user.unit_id == world.webhook.office_id:
+            return Expect(rule.ok, change=None)
+        return hidden
     if access == OWN_NOTICE:
         mine = target.key == "notice" and world.notice.recipient_id == user.pk
         return Expect(ok_post, change=True) if mine else hidden

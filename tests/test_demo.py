@@ -161,6 +161,18 @@ def test_every_demo_login_signs_in_with_the_demo_password(demo_run: DemoRun) -> 
     assert authenticate(username="office1", password="wrong-password") is None
 
 
+def test_the_demo_chain_begins_with_its_directory_sync_and_verifies(demo_run: DemoRun) -> None:
+    # The organisation is the demo's directory (duban/organisation/demo_org) synced
+    # before the story's first morning, as a university's would be (tests/test_demo_org.py).
+    first, second = AuditEvent.objects.order_by("sequence")[:2]
+    assert first.verb == "sync_org" and first.actor is None
+    assert first.created_at < second.created_at
+    assert AuditEvent.objects.filter(verb="sync_org").count() == 1
+    out = StringIO()
+    call_command("verify_audit", "--no-anchor", stdout=out)
+    assert out.getvalue().strip() == f"ok {AuditEvent.objects.count()}"
+
+
 # ----------------------------------------------------------------------------- items
 
 

@@ -377,7 +377,7 @@ def test_the_ledger_page_links_to_the_export_with_its_filters(client: Client, or
 def test_page_export_above_the_limit_points_to_the_command(
     client: Client, org: Org, item: Item, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("duban.ledger.views.PAGE_EXPORT_LIMIT", 0)
+    monkeypatch.setattr("duban.ledger.exporting.PAGE_EXPORT_LIMIT", 0)
     client.force_login(org.office_supervisor)
     response = client.get(reverse("ledger-export"), {"status": "established"})
     assert response.status_code == 302

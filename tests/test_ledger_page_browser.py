@@ -64,3 +64,46 @@ def test_office_supervisor_urges_two_ticked_rows_and_sees_the_report(
     page.click("text=返回督办台账")
     expect(page.locator('#ledger-table th[aria-sort="ascending"]')).to_contain_text("办结时限")
     page.context.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_export_shows_its_progress_and_then_its_download(
+    org: Org,
+    live_server: Any,
+    browser: Any,  # noqa: F811
+    settings: Any,
+):
+    import io
+
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect
+
+    from duban.ledger.exporting import write_export
+    from duban.ledger.models import LedgerExport
+
+    settings.LEDGER_EXPORT_DIRECT_ROWS = 1
+    titles = ["建设智慧教室", "修订培养方案", "完善实验室安全制度"]
+    for title in titles:
+        establish(org, title=title)
+
+    page = sign_in(
+        browser, live_server.url, "office_supervisor", viewport={"width": 1366, "height": 900}
+    )
+    page.goto(f"{live_server.url}/items/")
+    page.click("#ledger-export")
+    expect(page.locator("#export-start")).to_contain_text("符合条件的事项共 3 项")
+    page.click("text=开始生成")
+    expect(page.locator("#export-progress")).to_contain_text("排队等待生成")
+
+    write_export.call(LedgerExport.objects.get().pk)  # as the worker runs it
+    # The page asks for its progress by itself and shows the download when it is done.
+    expect(page.locator("#export-download")).to_be_visible(timeout=10_000)
+    expect(page.locator("#export-progress")).to_contain_text("已生成，共 3 项")
+    with page.expect_download() as download_info:
+        page.click("#export-download")
+    path = download_info.value.path()
+    with open(path, "rb") as file:
+        sheet = load_workbook(io.BytesIO(file.read())).worksheets[0]
+    exported = sorted(row[8] for row in sheet.iter_rows(min_row=4, values_only=True))
+    assert exported == sorted(titles)
+    page.context.close()

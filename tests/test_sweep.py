@@ -438,8 +438,8 @@ SELECTION_QUERIES = 10
 # the visibility rule, once per recipient for the whole run (liaison, head, leader)
 VISIBILITY_QUERIES = 3
 # the batch's savepoint and its release, item locks, steps sent, urges, notices,
-# preferences, the audit head locked, the events
-PER_BATCH_QUERIES = 9
+# preferences, the audit head locked, the events, the webhooks subscribed (duban.hooks)
+PER_BATCH_QUERIES = 10
 
 
 # ----------------------------------------------------------------------------- the task

@@ -4,7 +4,9 @@ nothing, audited; every problem of a bad file listed with its row."""
 
 from __future__ import annotations
 
+import csv
 import io
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,14 @@ from duban.audit.models import AuditEvent
 from duban.items import actions
 from duban.items.errors import PermissionRefused
 from duban.items.models import Notice
-from duban.organisation.directory import PEOPLE_COLUMNS, UNIT_COLUMNS, read_workbook
+from duban.organisation.directory import (
+    PEOPLE_COLUMNS,
+    PEOPLE_TEMPLATE_COLUMNS,
+    UNIT_COLUMNS,
+    Directory,
+    read_folder,
+    read_workbook,
+)
 from duban.organisation.models import Role, Unit, UnitKind, User
 from duban.organisation.sync import sync_directory
 from tests.conftest import PASSWORD, Org, make_person
@@ -268,11 +277,12 @@ def test_template_has_the_headers_and_an_example_row(db: Any, tmp_path: Path) ->
     assert out == [f"已生成模板：{path}"]
     book = load_workbook(path)
     assert [cell.value for cell in book["单位"][1]] == list(UNIT_COLUMNS)
-    assert [cell.value for cell in book["人员"][1]] == list(PEOPLE_COLUMNS)
+    assert [cell.value for cell in book["人员"][1]] == list(PEOPLE_TEMPLATE_COLUMNS)
+    assert PEOPLE_TEMPLATE_COLUMNS[:2] == ("工号", "账号")
     directory = read_workbook(path.read_bytes(), path.name)
     assert directory.problems == []
     assert [unit.code for unit in directory.units] == ["0200"]
-    assert [person.staff_number for person in directory.people] == ["20001"]
+    assert [(p.staff_number, p.username) for p in directory.people] == [("20001", "zhangsan")]
 
 
 def test_the_security_administrator_hears_of_new_supervisors(db: Any, tmp_path: Path) -> None:
@@ -312,3 +322,134 @@ def test_two_units_trading_names_change_nothing(db: Any, tmp_path: Path) -> None
         )
     assert err.getvalue().startswith("同步未完成，数据与现有记录冲突：")
     assert state() == before
+
+
+# ----------------------------------------------------------------------------- 账号
+
+
+def with_accounts(people: list[list[str]], accounts: dict[str, str]) -> list[list[str]]:
+    """The rows with a 账号 column after 工号: `accounts` by 工号, empty for the rest."""
+    return [[row[0], accounts.get(row[0], ""), *row[1:]] for row in people]
+
+
+ACCOUNT_HEADER = ("工号", "账号", *PEOPLE_COLUMNS[1:])
+
+
+def test_the_optional_account_column_names_the_username(db: Any, tmp_path: Path) -> None:
+    people = with_accounts(PEOPLE, {"10001": "wang.xz", "20001": "sun@dzb"})
+    source = workbook(tmp_path / "a.xlsx", people=people, people_header=ACCOUNT_HEADER)
+    assert sync(str(source))[-1] == "units +3 ~0 -0; people +10 ~0 -0"
+    assert User.objects.get(staff_number="10001").username == "wang.xz"
+    assert User.objects.get(staff_number="20001").username == "sun@dzb"
+    # An empty 账号: the 工号, as without the column.
+    assert User.objects.get(staff_number="20002").username == "20002"
+    assert Unit.objects.get(code="0100").leader_in_charge.username == "wang.xz"
+    assert sync(str(source))[-1] == "units +0 ~0 -0; people +0 ~0 -0"
+
+    # A 账号 given later renames; a sheet without the column renames nobody back.
+    renamed = with_accounts(PEOPLE, {"10001": "wang.xz", "20001": "sun@dzb", "20005": "zhoulian"})
+    out = sync(str(workbook(tmp_path / "b.xlsx", people=renamed, people_header=ACCOUNT_HEADER)))
+    assert "修改人员 20005 周联络（账号：20005 → zhoulian）" in out
+    assert out[-1] == "units +0 ~0 -0; people +0 ~1 -0"
+    assert sync(str(workbook(tmp_path / "c.xlsx")))[-1] == "units +0 ~0 -0; people +0 ~0 -0"
+    assert User.objects.get(staff_number="20005").username == "zhoulian"
+    assert User.objects.get(staff_number="10001").username == "wang.xz"
+
+
+def test_bad_accounts_are_named_with_their_rows_and_change_nothing(db: Any, tmp_path: Path) -> None:
+    make_person("sysadmin", Role.SYSTEM_ADMIN, None, "系统管理员")
+    sync(str(workbook(tmp_path / "a.xlsx")))
+    before = state()
+    events = AuditEvent.objects.count()
+    people = with_accounts(
+        [*PEOPLE, ["20009", "陈老师", "0300", "讲师", "单位成员", "", "", "是"]],
+        {
+            "20001": "孙 督办",  # row 4: a space
+            "20004": "li",  # rows 7 and 8: the same 账号
+            "20005": "li",
+            "20006": "sysadmin",  # row 9: the administrator's account
+            "20007": "20008",  # row 10: the username of the person with 工号 20008
+            "20008": "x" * 151,  # row 11: too long
+            "20009": "张三",  # row 12: not a letter people can type everywhere
+        },
+    )
+    bad = workbook(tmp_path / "bad.xlsx", people=people, people_header=ACCOUNT_HEADER)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="发现6个问题，未做任何修改。"):
+        call_command("sync_org", str(bad), stdout=io.StringIO(), stderr=err)
+    rule = "只能由英文字母、数字和 _ . @ + - 组成，不超过150个字符。"
+    assert err.getvalue().splitlines() == [
+        f"人员 第4行：账号“孙 督办”无效：{rule}",
+        f"人员 第11行：账号“{'x' * 40}”无效：{rule}",
+        f"人员 第12行：账号“张三”无效：{rule}",
+        "人员 第8行：账号“li”重复（另见人员 第7行）。",
+        "人员 第9行：账号“sysadmin”已被其他账号使用；如是同一人，请先在该账号上填写工号。",
+        "人员 第10行：账号“20008”已被工号20008的人员使用。",
+    ]
+    assert state() == before
+    assert AuditEvent.objects.count() == events
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def csv_folder(
+    folder: Path,
+    units: list[list[str]] = UNITS,
+    people: list[list[str]] = PEOPLE,
+    people_header: tuple[str, ...] = PEOPLE_COLUMNS,
+    encoding: str = "utf-8",
+) -> Path:
+    folder.mkdir()
+    for name, header, rows in (("单位", UNIT_COLUMNS, units), ("人员", people_header, people)):
+        with (folder / f"{name}.csv").open("w", encoding=encoding, newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return folder
+
+
+def test_a_folder_of_csv_files_syncs_like_the_spreadsheet(db: Any, tmp_path: Path) -> None:
+    # As Excel saves "CSV (逗号分隔)" on a Chinese Windows: GB18030.
+    folder = csv_folder(tmp_path / "人员名单", encoding="gb18030")
+    from_csv, _content = read_folder(folder)
+    from_xlsx = read_workbook(workbook(tmp_path / "a.xlsx").read_bytes(), "a.xlsx")
+
+    def facts(directory: Directory) -> list[dict[str, Any]]:
+        records = [*directory.units, *directory.people]
+        return [{k: v for k, v in asdict(r).items() if k != "where"} for r in records]
+
+    assert len(facts(from_csv)) == len(UNITS) + len(PEOPLE)
+    assert facts(from_csv) == facts(from_xlsx)
+    assert from_csv.people[2].where == "人员.csv 第4行"
+
+    out = sync(str(folder))
+    assert out[-1] == "units +3 ~0 -0; people +10 ~0 -0"
+    assert Unit.objects.get(code="0200").liaison.full_name == "周联络"
+    event = AuditEvent.objects.get(verb="sync_org")
+    assert event.summary == "同步单位和人员（人员名单）：units +3 ~0 -0; people +10 ~0 -0"
+    assert len(event.data["sha256"]) == 64
+    assert sync(str(folder))[-1] == "units +0 ~0 -0; people +0 ~0 -0"
+
+
+def test_csv_problems_name_the_file_and_row(db: Any, tmp_path: Path) -> None:
+    people = with_accounts(PEOPLE, {"20004": "li", "20005": "li"})
+    folder = csv_folder(tmp_path / "名单", people=people, people_header=ACCOUNT_HEADER)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="发现1个问题"):
+        call_command("sync_org", str(folder), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == ["人员.csv 第8行：账号“li”重复（另见人员.csv 第7行）。"]
+    (folder / "单位.csv").unlink()
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("sync_org", str(folder), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == ["缺少文件“单位.csv”。"]
+    (folder / "单位.csv").write_bytes(b"\x00\xff\x00binary")
+    with pytest.raises(CommandError, match="不是UTF-8或GB18030编码的文本"):
+        call_command("sync_org", str(folder), stdout=io.StringIO())
+    assert User.objects.count() == 0
+
+
+def test_a_source_that_does_not_exist(db: Any, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("sync_org", str(tmp_path / "无此文件.xlsx"), stdout=io.StringIO())

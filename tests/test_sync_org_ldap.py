@@ -46,7 +46,8 @@ def add_unit(connection: Any, code: str, name: str, kind: str, leader: str) -> N
     assert connection.add(f"ou={code},ou=units,{SUFFIX}", ["organizationalUnit"], attributes)
 
 
-def add_person(connection: Any, row: list[str]) -> None:
+def add_person(connection: Any, row: list[str], uid: str = "") -> None:
+    """An inetOrgPerson named by its uid: `uid`, or the 工号."""
     number, name, unit, title, role, phone, email, active = row
     attributes = {
         "cn": name,
@@ -63,7 +64,7 @@ def add_person(connection: Any, row: list[str]) -> None:
     ):
         if value:
             attributes[key] = value
-    assert connection.add(f"uid={number},ou=people,{SUFFIX}", ["inetOrgPerson"], attributes)
+    assert connection.add(f"uid={uid or number},ou=people,{SUFFIX}", ["inetOrgPerson"], attributes)
 
 
 def sync(*args: str) -> list[str]:
@@ -102,6 +103,34 @@ def test_done_when_from_the_test_slapd(db: Any, slapd: LdapServer) -> None:
     assert User.objects.get(staff_number="20008").title == "副教授"
     assert not User.objects.get(staff_number="20005").is_active
     assert not Client().login(username="20005", password=PASSWORD)
+
+
+def test_the_username_from_the_attribute_the_settings_name(
+    db: Any, slapd: LdapServer, settings: Any
+) -> None:
+    settings.LDAP_PEOPLE_ATTRIBUTES = {**settings.LDAP_PEOPLE_ATTRIBUTES, "username": "uid"}
+    connection = slapd.connect()
+    for unit in UNITS:
+        add_unit(connection, *unit)
+    for row in PEOPLE:
+        add_person(connection, row)
+    # Accounts that are not the 工号: the entry's uid.
+    add_person(connection, ["20009", "陈老师", "0300", "讲师", "单位成员", "", "", "是"], "chen.ls")
+    add_person(connection, ["20010", "褚老师", "0300", "讲师", "单位成员", "", "", "是"], "张三")
+    connection.unbind()
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="发现1个问题"):
+        call_command("sync_org", slapd.url, stdout=io.StringIO(), stderr=err)
+    rule = "只能由英文字母、数字和 _ . @ + - 组成，不超过150个字符。"
+    assert err.getvalue().splitlines() == [
+        f"LDAP uid=张三,ou=people,{SUFFIX}：账号“张三”无效：{rule}"
+    ]
+    connection = slapd.connect()
+    assert connection.delete(f"uid=张三,ou=people,{SUFFIX}")
+    connection.unbind()
+    assert sync(slapd.url)[-1] == "units +3 ~0 -0; people +11 ~0 -0"
+    assert User.objects.get(staff_number="20009").username == "chen.ls"
+    assert User.objects.get(staff_number="20005").username == "20005"
 
 
 def test_ldap_problems_name_the_entry(db: Any, slapd: LdapServer) -> None:

@@ -31,6 +31,7 @@ def test_upload_preview_and_confirm(org: Org, tmp_path: Path) -> None:
     page = admin.get("/directory/sync/")
     assert page.status_code == 200
     assert "同步单位和人员" in page.content.decode()
+    assert "可选列“账号”：登录用的用户名" in page.content.decode()
     people_before = User.objects.count()
 
     answer = upload(admin, workbook(tmp_path / "名单.xlsx"))

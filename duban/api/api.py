@@ -78,6 +78,7 @@ api.add_router("/items", recusal_router)
 api.add_router("/items", parts_router)
 api.add_router("/", spotchecks_router)
 api.add_router("/", documents_router)
+api.add_router("/webhooks", "duban.api.webhooks.router")
 
 
 def current_user(request: HttpRequest) -> Any:

@@ -183,6 +183,11 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             head.last_hash = event.hash
             head.signature = head_signature(head.sequence, head.last_hash)
             head.save(update_fields=["sequence", "last_hash", "signature"])
+        # Item events go out to the webhooks that subscribe to them, in this same
+        # transaction (duban.hooks.events: the one place they are queued).
+        from duban.hooks.events import queue_for
+
+        queue_for(events)
         return events
 
 

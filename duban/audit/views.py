@@ -77,6 +77,7 @@ VERB_LABELS: dict[str, Any] = {
     "admin_change": gettext_lazy("系统管理：修改"),
     "admin_set_password": gettext_lazy("系统管理：重设密码"),
     "admin_load_calendar": gettext_lazy("系统管理：导入年度日历"),
+    "sync_org": gettext_lazy("同步单位和人员"),
     "revoke_api_tokens": gettext_lazy("接口令牌作废"),
     "revoke_api_token": gettext_lazy("作废本人接口令牌"),
     "verify_audit": gettext_lazy("校验审计日志"),
@@ -105,6 +106,13 @@ VERB_LABELS: dict[str, Any] = {
     "reminder": gettext_lazy("自动提醒"),
     "retry_delivery": gettext_lazy("重新发送通知"),
     "set_channel_preferences": gettext_lazy("修改通知设置"),
+    "create_webhook": gettext_lazy("新建事件推送"),
+    "update_webhook": gettext_lazy("修改事件推送"),
+    "deactivate_webhook": gettext_lazy("停用事件推送"),
+    "activate_webhook": gettext_lazy("恢复事件推送"),
+    "regenerate_webhook_secret": gettext_lazy("重新生成推送密钥"),
+    "ping_webhook": gettext_lazy("发送推送测试消息"),
+    "webhook_failing": gettext_lazy("事件推送暂停"),
 }
 
 

@@ -34,7 +34,7 @@ formula, and marked with the quote prefix so that editing the cell keeps it text
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -77,6 +77,7 @@ from duban.organisation.models import Unit
 from duban.workcalendar.calendar import CountResult, WorkCalendar
 
 CHUNK_SIZE = 1000
+PROGRESS_ROWS = 200  # a background export reports its progress this often
 IN_MEMORY_ROWS = 2_000  # up to this many rows the workbook is built in memory (faster)
 REPORTED_STATUSES = (Status.SUBMITTED, Status.COMPLETED, Status.ARCHIVED)
 RETURN_VERB = "return"  # the audit verb of a unit's return (R-A2), with its reason
@@ -450,13 +451,15 @@ def write_ledger(
     filters: str,
     today: dt.date | None = None,
     total: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Write the ledger of `items` (visible, filtered, carrying the lights) to
     `destination`; returns how many rows were written and the ledger numbers of the
     restricted ones among them (sensitive, discipline, classified), for the audit.
 
     `filters` describes the filters in words; it goes in the second row with the count
-    (`total`, when the caller has counted the rows already).
+    (`total`, when the caller has counted the rows already). `progress`, when given, is
+    called with the number of rows written after every PROGRESS_ROWS rows.
     """
     today = today or clock.today()
     rows = export_queryset(items)
@@ -500,6 +503,8 @@ def write_ledger(
         result.count += 1
         if item.confidentiality != Confidentiality.ORDINARY:
             result.restricted.append(item.ledger_number)
+        if progress is not None and result.count % PROGRESS_ROWS == 0:
+            progress(result.count)
     last_row = HEADER_ROW + max(result.count, 1)
     sheet.autofilter(HEADER_ROW - 1, 0, last_row - 1, len(table) - 1)
     workbook.close()

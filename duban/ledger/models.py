@@ -46,3 +46,54 @@ class LedgerImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("正在生成")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("生成失败")
+    EXPIRED = "expired", _("已过期")
+
+
+class LedgerExport(models.Model):
+    """A ledger export too large to write within the request (`duban.ledger.jobs`): a
+    worker writes it, the page shows its progress, and the finished file is kept here,
+    in the database like an uploaded ledger, for its requester to download until it
+    expires (settings.LEDGER_EXPORT_KEEP_HOURS)."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导出人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The ledger page's query string: the rows are chosen again, as the requester,
+    # when the worker writes the file.
+    query = models.TextField(_("筛选条件参数"), blank=True)
+    description = models.TextField(_("筛选条件"))
+    year = models.PositiveSmallIntegerField(_("台账年度"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("事项数"), default=0)
+    written = models.PositiveIntegerField(_("已写入"), default=0)
+    filename = models.CharField(_("文件名"), max_length=200)
+    content = models.BinaryField(_("文件内容"), null=True, blank=True)
+    size = models.PositiveIntegerField(_("文件大小"), default=0)
+    message = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("台账导出")
+        verbose_name_plural = _("台账导出")
+        indexes = [models.Index(fields=["requested_by", "status"], name="ledger_export_by_status")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.written * 100 // self.total)

@@ -1,12 +1,10 @@
 """The ledger's Excel pages: the export link of the ledger page, and the import pages.
 
 Export: /ledger/export/ takes the ledger page's own query string and its own rows
-(`duban.web.views.ledger_items`: the visibility rule, the same filters), so the file
-holds exactly the rows the page lists. The workbook is written to a spooled temporary
-file (memory up to SPOOL_BYTES, then disk) and streamed from there. The page exports
-up to PAGE_EXPORT_LIMIT rows — a university's year is a few thousand items, written
-in a few seconds; a larger export (a province's deployment) is for
-`manage.py export_ledger`, which has no request timeout.
+(`duban.ledger.exporting`), so the file holds exactly the rows the page lists. A small
+selection is written to a spooled temporary file (memory up to SPOOL_BYTES, then disk)
+and streamed from there; a large one is offered as a background export, whose page
+(/ledger/export/<id>/) shows its progress and then its download.
 
 Import: /ledger/import/ (office supervisors only) takes an .xlsx of at most 10 MB,
 checks it by its bytes, and shows /ledger/import/<id>/: the detected column mapping
@@ -15,102 +13,130 @@ and the report of a dry run; its button imports, all or nothing.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from duban import clock
 from duban.attachments.uploads import oversized_uploads
 from duban.attachments.validation import clean_name
 from duban.items.errors import ActionError
-from duban.organisation.models import Role, Unit, User
-from duban.web.forms import LedgerFilterForm
+from duban.organisation.models import Role, User
 from duban.web.views import current_user, ledger_items
 
-from . import actions
-from .export import CONTENT_TYPE, ledger_title, write_ledger
+from . import actions, exporting
+from .export import CONTENT_TYPE
 from .importing import FIELDS, MAX_BYTES
-from .models import ImportStatus, LedgerImport
+from .models import ExportStatus, ImportStatus, LedgerExport, LedgerImport
 
-PAGE_EXPORT_LIMIT = 10_000
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- export
 
 
-def applied_filters(form: LedgerFilterForm) -> dict[str, Any]:
-    """The valid, non-empty filters: {field name: value as the query string gives it}."""
-    cleaned = getattr(form, "cleaned_data", {})
-    applied: dict[str, Any] = {}
-    for name, value in cleaned.items():
-        if value in (None, ""):
-            continue
-        applied[name] = value.pk if isinstance(value, Unit) else value
-    return applied
+@require_safe
+@login_required
+def export(request: HttpRequest) -> HttpResponseBase:
+    """GET /ledger/export/?<the ledger page's filters>: the rows of the page as .xlsx,
+    written now for a small selection; for a large one, a page that offers to write it
+    in the background."""
+    user = current_user(request)
+    form, items = ledger_items(user, request.GET)
+    count = items.count()
+    if count > exporting.PAGE_EXPORT_LIMIT:
+        messages.error(request, exporting.too_many(count))
+        return redirect(f"{reverse('ledger')}?{request.GET.urlencode()}")
+    if count > settings.LEDGER_EXPORT_DIRECT_ROWS:
+        context = {
+            "count": count,
+            "description": exporting.describe_filters(form),
+            "query": request.GET.urlencode(),
+            "keep_hours": settings.LEDGER_EXPORT_KEEP_HOURS,
+            "waiting": LedgerExport.objects.filter(
+                requested_by=user, status__in=exporting.WAITING
+            ).first(),
+        }
+        return render(request, "ledger/export_start.html", context)
+    year = exporting.applied_filters(form).get("year")
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # FileResponse closes it
+    result, form = exporting.write_page_export(user, request.GET, spool)
+    exporting.audit(user, form, result)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=exporting.export_filename(year),
+        content_type=CONTENT_TYPE,
+    )
 
 
-def describe_filters(form: LedgerFilterForm) -> str:
-    """The filters in words, for the file's second row and the audit event."""
-    parts = []
-    for name, value in applied_filters(form).items():
-        field = form.fields[name]
-        if name == "lead_unit":
-            shown = str(form.cleaned_data["lead_unit"].name)
-        elif isinstance(field, forms.ChoiceField) and name != "year":
-            shown = str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
-        else:
-            shown = str(value)
-        parts.append(f"{field.label}：{shown}")
-    if not parts:
-        return _("筛选条件：无（全部可见事项）")
-    return _("筛选条件：%(filters)s") % {"filters": "，".join(parts)}
+@require_POST
+@login_required
+def export_start(request: HttpRequest) -> HttpResponseBase:
+    """POST /ledger/export/start/ (query: the ledger page's query string): queue the
+    export for a worker and show its progress."""
+    user = current_user(request)
+    query = QueryDict(request.POST.get("query", ""))
+    try:
+        job = exporting.request_export(user, query)
+    except ActionError as refusal:
+        messages.error(request, str(refusal))
+        return redirect(f"{reverse('ledger')}?{query.urlencode()}")
+    return redirect("ledger-export-job", pk=job.pk)
 
 
-def export_filename(year: int | None) -> str:
-    label = str(year) if year else _("全部年度")
-    return _("督办工作台账_%(year)s_%(day)s.xlsx") % {
-        "year": label,
-        "day": clock.today().strftime("%Y%m%d"),
-    }
+def _own_export(request: HttpRequest, pk: int) -> LedgerExport:
+    """The requester's own export; anyone else's is as if it did not exist."""
+    job = LedgerExport.objects.defer("content").filter(pk=pk).first()
+    if job is None or job.requested_by_id != current_user(request).pk:
+        raise Http404
+    return job
 
 
 @require_safe
 @login_required
-def export(request: HttpRequest) -> HttpResponseBase:
-    """GET /ledger/export/?<the ledger page's filters>: the rows of the page as .xlsx."""
-    user = current_user(request)
-    form, items = ledger_items(user, request.GET)
-    count = items.count()
-    if count > PAGE_EXPORT_LIMIT:
-        messages.error(
-            request,
-            _(
-                "符合条件的事项共%(count)d项，超过页面导出的上限%(limit)d项。请缩小筛选范围"
-                "（例如按年度或来源类别），或请系统管理员用命令 export_ledger 导出。"
-            )
-            % {"count": count, "limit": PAGE_EXPORT_LIMIT},
-        )
-        return redirect(f"{reverse('ledger')}?{request.GET.urlencode()}")
-    year = applied_filters(form).get("year")
-    description = describe_filters(form)
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # FileResponse closes it
-    result = write_ledger(items, spool, title=ledger_title(year), filters=description, total=count)
-    filters = {name: str(value) for name, value in applied_filters(form).items()}
-    actions.record_export(user, filters=filters, description=description, result=result, via="page")
-    spool.seek(0)
+def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET /ledger/export/<pk>/: the export's progress, then its download link. The
+    page polls its own progress block (htmx) while the worker writes."""
+    job = _own_export(request, pk)
+    polled = request.headers.get("HX-Request") == "true"
+    template = "ledger/_export_progress.html" if polled else "ledger/export_job.html"
+    return render(request, template, {"job": job})
+
+
+@require_safe
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """GET /ledger/export/<pk>/file/: the finished file, for its requester only."""
+    job = _own_export(request, pk)
+    if job.status != ExportStatus.DONE:
+        messages.error(request, _("该导出文件尚未生成或已过期，不能下载。"))
+        return redirect("ledger-export-job", pk=job.pk)
+    content = LedgerExport.objects.values_list("content", flat=True).get(pk=job.pk)
     return FileResponse(
-        spool, as_attachment=True, filename=export_filename(year), content_type=CONTENT_TYPE
+        io.BytesIO(bytes(content or b"")),
+        as_attachment=True,
+        filename=job.filename,
+        content_type=CONTENT_TYPE,
     )
 
 

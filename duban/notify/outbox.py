@@ -57,6 +57,11 @@ def inbox_only() -> Iterator[None]:
         _quiet.on = previous
 
 
+def is_inbox_only() -> bool:
+    """Whether the caller is inside `inbox_only` (webhooks stay quiet there too)."""
+    return bool(getattr(_quiet, "on", False))
+
+
 @dataclass(frozen=True)
 class Message:
     """One notice to several people about one item (see `notify_many`)."""

@@ -1,7 +1,10 @@
 """The demo university: units, people and a dated story of items.
 
-`load()` builds the organisation directly (units and people have no actions yet) and
-then tells each item's story through the real actions of `duban.items.actions`, each
+`load()` loads the organisation as a university's own is loaded: its directory
+(demo_org/单位.csv and 人员.csv) goes through `sync_org`'s reader and sync, the one
+`sync_org` audit event; the little a directory does not hold (the administrators, the
+leaders' portfolios, the password) is set next to it. It then tells each item's story
+through the real actions of `duban.items.actions`, each
 step run inside `clock.frozen_at(moment)`. The moments are counted in working days
 before today, so the story always ends yesterday: an item established 41 working
 days ago from minutes issued 42 working days ago gets its real R-D2 deadline 32
@@ -18,6 +21,7 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -29,283 +33,85 @@ from duban.items import actions
 from duban.items.models import SOURCE_BODIES, Confidentiality, Item, Notice, SourceBody, SourceKind
 from duban.items.states import ACTIVE_STATUSES, Status
 from duban.items.sweep import run_sweep
-from duban.organisation.models import Role, Unit, UnitKind, User
+from duban.organisation.directory import Source, read_source
+from duban.organisation.models import Role, Unit, User
+from duban.organisation.sync import sync_directory
 from duban.workcalendar.calendar import WorkCalendar
 
 DEMO_PASSWORD = "Duban@2026"  # noqa: S105 - the published password of the demo accounts
 GENERAL_OFFICE_CODE = "0101"  # its presence marks a database that holds the demo
 SWEEP_TIME = dt.time(8, 0)  # the morning sweep, before the day's first step (08:30)
+DIRECTORY_TIME = dt.time(7, 0)  # the directory's sync, before the first sweep
 
 # ----------------------------------------------------------------------------- people
 
+# The demo university's units and people: a directory like a university's own (单位.csv
+# and 人员.csv, README.md there), loaded by `sync_org`'s reader and sync.
+DIRECTORY = Path(__file__).resolve().parent / "demo_org"
+
+# What a directory does not hold, kept here: the three administrators (三员, whom the
+# sync never touches), the school leaders' portfolios (kept by the system administrator),
+# the published password, and the story's short names for the units.
+
 
 @dataclass(frozen=True)
-class Person:
+class Administrator:
     username: str
     full_name: str
     title: str
-    role: str = Role.UNIT_MEMBER
-    portfolio: str = ""
+    role: str
+    phone: str
 
 
-@dataclass(frozen=True)
-class UnitSpec:
-    key: str  # the prefix of its people's usernames
-    code: str
-    name: str
-    kind: str
-    leader: str  # username of the leader in charge
-    head: tuple[str, str]  # full name, title
-    liaison: tuple[str, str]
-    others: tuple[Person, ...] = ()
-
-
-LEADERS: tuple[Person, ...] = (
-    Person(
-        "leader_wang",
-        "王建华",
-        "党委书记",
-        Role.SCHOOL_LEADER,
-        "主持学校党委全面工作；分管党政办公室、保密办公室",
-    ),
-    Person(
-        "leader_li",
-        "李明远",
-        "校长",
-        Role.SCHOOL_LEADER,
-        "主持学校行政全面工作；分管人事处、财务处",
-    ),
-    Person(
-        "leader_zhao",
-        "赵志刚",
-        "党委副书记",
-        Role.SCHOOL_LEADER,
-        "分管学生工作、思想政治教育；联系马克思主义学院、经济学院、外国语学院",
-    ),
-    Person(
-        "leader_chen",
-        "陈卫东",
-        "党委常委、纪委书记",
-        Role.SCHOOL_LEADER,
-        "主持纪委全面工作；分管纪委办公室/监察处",
-    ),
-    Person(
-        "leader_zhang",
-        "张海涛",
-        "副校长",
-        Role.SCHOOL_LEADER,
-        "分管本科教学、研究生教育、信息化建设；联系计算机与人工智能学院",
-    ),
-    Person(
-        "leader_liu",
-        "刘晓燕",
-        "副校长",
-        Role.SCHOOL_LEADER,
-        "分管科研、实验室、后勤、资产；联系材料科学与工程学院、土木工程与建筑学院、机械工程学院",
-    ),
+ADMINISTRATORS: tuple[Administrator, ...] = (
+    Administrator("sysadmin", "彭志远", "系统管理员", Role.SYSTEM_ADMIN, "13900000872"),
+    Administrator("secadmin", "鲁静", "安全保密管理员", Role.SECURITY_ADMIN, "13900000836"),
+    Administrator("auditadmin", "马文", "安全审计员", Role.AUDIT_ADMIN, "13900001056"),
 )
 
-SUPERVISOR = Role.OFFICE_SUPERVISOR
+PORTFOLIOS: dict[str, str] = {
+    "leader_wang": "主持学校党委全面工作；分管党政办公室、保密办公室",
+    "leader_li": "主持学校行政全面工作；分管人事处、财务处",
+    "leader_zhao": "分管学生工作、思想政治教育；联系马克思主义学院、经济学院、外国语学院",
+    "leader_chen": "主持纪委全面工作；分管纪委办公室/监察处",
+    "leader_zhang": "分管本科教学、研究生教育、信息化建设；联系计算机与人工智能学院",
+    "leader_liu": (
+        "分管科研、实验室、后勤、资产；联系材料科学与工程学院、土木工程与建筑学院、机械工程学院"
+    ),
+}
 
-UNITS: tuple[UnitSpec, ...] = (
-    UnitSpec(
-        "dzb",
-        GENERAL_OFFICE_CODE,
-        "党政办公室",
-        UnitKind.GENERAL_OFFICE,
-        "leader_wang",
-        ("周立新", "主任"),
-        ("孙丽", "综合科科长"),
-        (
-            Person("office1", "吴晓峰", "督查督办科科长", SUPERVISOR),
-            Person("office2", "郑雅婷", "督查督办科副科长", SUPERVISOR),
-            Person("office3", "冯博", "督查督办科科员", SUPERVISOR),
-        ),
-    ),
-    UnitSpec(
-        "jwb",
-        "0102",
-        "纪委办公室/监察处",
-        UnitKind.DISCIPLINE_OFFICE,
-        "leader_chen",
-        ("韩志强", "纪委办公室主任、监察处处长"),
-        ("杨帆", "综合室主任"),
-        (Person("jiwei1", "朱明哲", "监督检查室主任", SUPERVISOR),),
-    ),
-    UnitSpec(
-        "bmb",
-        "0103",
-        "保密办公室",
-        UnitKind.SECRECY_OFFICE,
-        "leader_wang",
-        ("秦怀远", "主任"),
-        ("许静", "科员"),
-        (Person("baomi1", "何建军", "保密管理科科长", SUPERVISOR),),
-    ),
-    UnitSpec(
-        "jwc",
-        "0201",
-        "教务处",
-        UnitKind.DEPARTMENT,
-        "leader_zhang",
-        ("李国栋", "处长"),
-        ("周敏", "综合办公室主任"),
-        (Person("jwc_member", "钱思远", "教学运行科科长"),),
-    ),
-    UnitSpec(
-        "rsc",
-        "0202",
-        "人事处",
-        UnitKind.DEPARTMENT,
-        "leader_li",
-        ("吴建平", "处长"),
-        ("郑晓红", "综合科科长"),
-    ),
-    UnitSpec(
-        "cwc",
-        "0203",
-        "财务处",
-        UnitKind.DEPARTMENT,
-        "leader_li",
-        ("冯玉兰", "处长"),
-        ("陈志明", "综合科科长"),
-    ),
-    UnitSpec(
-        "kjy",
-        "0204",
-        "科学技术发展院",
-        UnitKind.DEPARTMENT,
-        "leader_liu",
-        ("蒋文博", "院长"),
-        ("沈佳琪", "综合办公室主任"),
-        (Person("kjy_member", "韩磊", "科研管理科科长"),),
-    ),
-    UnitSpec(
-        "yjsy",
-        "0205",
-        "研究生院",
-        UnitKind.DEPARTMENT,
-        "leader_zhang",
-        ("杨振华", "常务副院长"),
-        ("朱晓燕", "综合办公室主任"),
-    ),
-    UnitSpec(
-        "xgb",
-        "0206",
-        "学生工作部",
-        UnitKind.DEPARTMENT,
-        "leader_zhao",
-        ("秦海峰", "部长"),
-        ("尤佳", "综合科科长"),
-    ),
-    UnitSpec(
-        "hqc",
-        "0207",
-        "后勤保障处",
-        UnitKind.DEPARTMENT,
-        "leader_liu",
-        ("许国强", "处长"),
-        ("何丽娜", "综合办公室主任"),
-        (Person("hqc_member", "吕新", "饮食服务中心主任"),),
-    ),
-    UnitSpec(
-        "zcc",
-        "0208",
-        "资产管理处",
-        UnitKind.DEPARTMENT,
-        "leader_liu",
-        ("施伟", "处长"),
-        ("张婷", "综合科科长"),
-    ),
-    UnitSpec(
-        "sysc",
-        "0209",
-        "实验室与设备管理处",
-        UnitKind.DEPARTMENT,
-        "leader_liu",
-        ("孔德明", "处长"),
-        ("曹雪", "实验室安全科科长"),
-    ),
-    UnitSpec(
-        "wlzx",
-        "0210",
-        "网络与信息中心",
-        UnitKind.DEPARTMENT,
-        "leader_zhang",
-        ("严俊", "主任"),
-        ("华丽", "综合办公室主任"),
-    ),
-    UnitSpec(
-        "jsj",
-        "0301",
-        "计算机与人工智能学院",
-        UnitKind.SCHOOL,
-        "leader_zhang",
-        ("金涛", "院长"),
-        ("魏娜", "学院办公室主任"),
-        (Person("jsj_member", "陶然", "教学秘书"),),
-    ),
-    UnitSpec(
-        "cl",
-        "0302",
-        "材料科学与工程学院",
-        UnitKind.SCHOOL,
-        "leader_liu",
-        ("姜春生", "院长"),
-        ("戚琳", "学院办公室主任"),
-    ),
-    UnitSpec(
-        "jj",
-        "0303",
-        "经济学院",
-        UnitKind.SCHOOL,
-        "leader_zhao",
-        ("谢文华", "院长"),
-        ("邹燕", "学院办公室主任"),
-    ),
-    UnitSpec(
-        "wgy",
-        "0304",
-        "外国语学院",
-        UnitKind.SCHOOL,
-        "leader_zhao",
-        ("喻红梅", "院长"),
-        ("柏杨", "学院办公室主任"),
-    ),
-    UnitSpec(
-        "tm",
-        "0305",
-        "土木工程与建筑学院",
-        UnitKind.SCHOOL,
-        "leader_liu",
-        ("窦志勇", "院长"),
-        ("章慧", "学院办公室主任"),
-    ),
-    UnitSpec(
-        "mks",
-        "0306",
-        "马克思主义学院",
-        UnitKind.SCHOOL,
-        "leader_zhao",
-        ("苏立军", "院长"),
-        ("潘晓雯", "学院办公室主任"),
-    ),
-    UnitSpec(
-        "jx",
-        "0307",
-        "机械工程学院",
-        UnitKind.SCHOOL,
-        "leader_liu",
-        ("葛洪波", "院长"),
-        ("范文静", "学院办公室主任"),
-    ),
-)
+# The story's name for each unit (its people's usernames begin with it) and its 单位代码.
+UNIT_KEYS: dict[str, str] = {
+    "dzb": GENERAL_OFFICE_CODE,
+    "jwb": "0102",
+    "bmb": "0103",
+    "jwc": "0201",
+    "rsc": "0202",
+    "cwc": "0203",
+    "kjy": "0204",
+    "yjsy": "0205",
+    "xgb": "0206",
+    "hqc": "0207",
+    "zcc": "0208",
+    "sysc": "0209",
+    "wlzx": "0210",
+    "jsj": "0301",
+    "cl": "0302",
+    "jj": "0303",
+    "wgy": "0304",
+    "tm": "0305",
+    "mks": "0306",
+    "jx": "0307",
+}
 
-ADMINS: tuple[Person, ...] = (
-    Person("sysadmin", "彭志远", "系统管理员", Role.SYSTEM_ADMIN),
-    Person("secadmin", "鲁静", "安全保密管理员", Role.SECURITY_ADMIN),
-    Person("auditadmin", "马文", "安全审计员", Role.AUDIT_ADMIN),
-)
+
+def read_directory() -> Source:
+    """The demo's directory, read as `sync_org duban/organisation/demo_org` reads it."""
+    return read_source(str(DIRECTORY))
+
+
+def demo_unit_codes() -> list[str]:
+    return [unit.code for unit in read_directory().directory.units]
 
 
 @dataclass(frozen=True)
@@ -319,36 +125,32 @@ class Login:
     unit: str  # the unit's name, or "" for people outside the units
 
 
-def _unit_people(spec: UnitSpec) -> list[Person]:
-    head_name, head_title = spec.head
-    liaison_name, liaison_title = spec.liaison
-    return [
-        Person(f"{spec.key}_head", head_name, head_title, Role.UNIT_HEAD),
-        Person(f"{spec.key}_liaison", liaison_name, liaison_title, Role.LIAISON),
-        *spec.others,
-    ]
-
-
 def demo_logins() -> list[Login]:
     """Every demo account, in the order the tables list them: the supervising offices'
     supervisors, the school leaders, each unit's people, the administrators."""
+    directory = read_directory().directory
+    unit_names = {unit.code: unit.name for unit in directory.units}
     supervisors: list[Login] = []
+    leaders: list[Login] = []
     members: list[Login] = []
-    for spec in UNITS:
-        for person in _unit_people(spec):
-            login = Login(
-                person.username,
-                str(Role(person.role).label),
-                person.full_name,
-                person.title,
-                spec.name,
-            )
-            (supervisors if person.role == Role.OFFICE_SUPERVISOR else members).append(login)
-    outside = [
-        Login(p.username, str(Role(p.role).label), p.full_name, p.title, "")
-        for p in (*LEADERS, *ADMINS)
+    for person in directory.people:
+        login = Login(
+            person.username or person.staff_number,
+            str(Role(person.role).label),
+            person.full_name,
+            person.title,
+            unit_names.get(person.unit, ""),
+        )
+        if person.role == Role.OFFICE_SUPERVISOR:
+            supervisors.append(login)
+        elif person.role == Role.SCHOOL_LEADER:
+            leaders.append(login)
+        else:
+            members.append(login)
+    admins = [
+        Login(admin.username, str(Role(admin.role).label), admin.full_name, admin.title, "")
+        for admin in ADMINISTRATORS
     ]
-    leaders, admins = outside[: len(LEADERS)], outside[len(LEADERS) :]
     return [*supervisors, *leaders, *members, *admins]
 
 
@@ -1603,45 +1405,46 @@ class _Story:
     # -- the organisation -------------------------------------------------------
 
     def build_organisation(self) -> None:
+        """The units and people: the demo's directory through `sync_org`'s own sync, as a
+        university's would go; then what a directory does not hold."""
+        source = read_directory()
+        report = sync_directory(None, source.directory, source=source.name, content=source.content)
+        if not report.synced:
+            raise RuntimeError("the demo's directory does not sync: " + "; ".join(report.problems))
         # One hash for everyone: the real hasher is slow on purpose, and all demo
         # accounts share the published password anyway.
         password = make_password(DEMO_PASSWORD)
-        for spec in UNITS:
-            unit = Unit.objects.create(code=spec.code, name=spec.name, kind=spec.kind)
-            self.units[spec.key] = unit
-            self.units_by_pk[unit.pk] = unit
-        for person in LEADERS:
-            self.people[person.username] = self._create_person(person, None, password)
-        for spec in UNITS:
-            unit = self.units[spec.key]
-            for person in _unit_people(spec):
-                self.people[person.username] = self._create_person(person, unit, password)
-            unit.head = self.people[f"{spec.key}_head"]
-            unit.liaison = self.people[f"{spec.key}_liaison"]
-            unit.leader_in_charge = self.people[spec.leader]
-            unit.save(update_fields=["head", "liaison", "leader_in_charge", "updated_at"])
-        for person in ADMINS:
-            self.people[person.username] = self._create_person(person, None, password)
+        numbers = [person.staff_number for person in source.directory.people]
+        User.objects.filter(staff_number__in=numbers).update(password=password)
+        for username, portfolio in PORTFOLIOS.items():
+            User.objects.filter(username=username).update(portfolio=portfolio)
+        for admin in ADMINISTRATORS:
+            # The lead engineer will narrow the system administrator's powers later;
+            # for now it is the one account that opens Django's admin.
+            is_system_admin = admin.role == Role.SYSTEM_ADMIN
+            User.objects.create(
+                username=admin.username,
+                password=password,
+                email=f"{admin.username}@example.edu.cn",  # a reserved example address
+                phone=admin.phone,
+                full_name=admin.full_name,
+                role=admin.role,
+                title=admin.title,
+                is_staff=is_system_admin,
+                is_superuser=is_system_admin,
+            )
+        units = {unit.code: unit for unit in Unit.objects.all()}
+        self.units = {key: units[code] for key, code in UNIT_KEYS.items()}
+        self.units_by_pk = {unit.pk: unit for unit in self.units.values()}
+        self.people = {user.username: user for user in User.objects.all()}
 
-    @staticmethod
-    def _create_person(person: Person, unit: Unit | None, password: str) -> User:
-        # The lead engineer will narrow the system administrator's powers later;
-        # for now it is the one account that opens Django's admin.
-        is_system_admin = person.role == Role.SYSTEM_ADMIN
-        return User.objects.create(
-            username=person.username,
-            password=password,
-            # Reserved example addresses; a test mobile number for the SMS log.
-            email=f"{person.username}@example.edu.cn",
-            phone=f"1390000{sum(map(ord, person.username)) % 10000:04d}",
-            full_name=person.full_name,
-            role=person.role,
-            unit=unit,
-            title=person.title,
-            portfolio=person.portfolio,
-            is_staff=is_system_admin,
-            is_superuser=is_system_admin,
-        )
+    def organisation_moment(self, specs: Sequence[ItemSpec]) -> dt.datetime:
+        """When the directory is synced: before the story's first morning sweep, so that
+        its audit event comes first in time as in the chain; without a story, now."""
+        if not specs:
+            return clock.now()
+        first = max(spec.established for spec in specs)
+        return timezone.make_aware(dt.datetime.combine(self.workday(first), DIRECTORY_TIME))
 
     # -- the items --------------------------------------------------------------
 
@@ -1885,7 +1688,8 @@ def load(*, items: bool = True) -> Summary:
     """Load the demo university into a database without units; all or nothing.
     Without `items`, only its units and people."""
     story = _Story()
-    story.build_organisation()
+    with clock.frozen_at(story.organisation_moment(ITEMS if items else ())):
+        story.build_organisation()
     if items:
         story.tell(ITEMS)
     # The loader is the system itself, not a person: it counts every item.

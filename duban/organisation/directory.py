@@ -1,25 +1,36 @@
 """Reading the people directory: the university's units and people, from an .xlsx
-export of its HR/teacher directory or from an LDAP directory. Nothing here writes:
-`duban.organisation.sync` compares what is read with the database and applies it.
+export of its HR/teacher directory, the same two tables as CSV files, or an LDAP
+directory. Nothing here writes: `duban.organisation.sync` compares what is read with
+the database and applies it.
 
 The spreadsheet (`write_template` writes an empty one with an example row):
 - sheet 单位: 单位代码, 单位名称, 单位类别 (党政办公室, 纪委办公室/监察处, 保密办公室,
   职能部门, 学院), 分管校领导工号;
 - sheet 人员: 工号, 姓名, 单位代码, 职务, 角色 (校领导, 督办员, 单位负责人, 联络员,
-  单位成员), 手机, 邮箱, 在职 (是/否).
+  单位成员), 手机, 邮箱, 在职 (是/否), and optionally 账号: the username the person
+  signs in with (letters, digits and _ . @ + -). Without the column, or with the cell
+  empty, a new person's username is their 工号 and an existing person's stays as it is.
 The header is the sheet's first row; columns may come in any order. Every problem is
 named with its sheet and row (for LDAP, with the entry's DN).
+
+CSV: a folder holding 单位.csv and 人员.csv, the two sheets with the same columns
+(UTF-8, or GB18030 as Excel saves "CSV (逗号分隔)" on a Chinese Windows). The demo
+university is one (duban/organisation/demo_org/, `manage.py demo`).
 
 LDAP (`ldap://host:port/` or `ldaps://`): units are the entries under
 `LDAP_UNIT_BASE` matching `LDAP_UNIT_FILTER`, people those under `LDAP_PEOPLE_BASE`
 matching `LDAP_PEOPLE_FILTER`; the attribute that holds each column is configured by
-`LDAP_UNIT_ATTRIBUTES` / `LDAP_PEOPLE_ATTRIBUTES` (settings.py, docs/deployment.md).
-The values are the same as in the spreadsheet.
+`LDAP_UNIT_ATTRIBUTES` / `LDAP_PEOPLE_ATTRIBUTES` (settings.py, docs/deployment.md;
+`username`, the 账号, is read from no attribute unless one is set). The values are the
+same as in the spreadsheet.
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,15 +45,32 @@ UNIT_SHEET = "单位"
 PEOPLE_SHEET = "人员"
 UNIT_COLUMNS = ("单位代码", "单位名称", "单位类别", "分管校领导工号")
 PEOPLE_COLUMNS = ("工号", "姓名", "单位代码", "职务", "角色", "手机", "邮箱", "在职")
+# Columns a sheet may leave out (read as empty).
+PEOPLE_OPTIONAL_COLUMNS = ("账号",)
+# The template's columns, in its order.
+PEOPLE_TEMPLATE_COLUMNS = ("工号", "账号", *PEOPLE_COLUMNS[1:])
 # The keys of the columns (and of the LDAP attribute settings).
 UNIT_KEYS = dict(zip(UNIT_COLUMNS, ("code", "name", "kind", "leader"), strict=True))
 PEOPLE_KEYS = dict(
     zip(
-        PEOPLE_COLUMNS,
-        ("staff_number", "full_name", "unit", "title", "role", "phone", "email", "active"),
+        (*PEOPLE_COLUMNS, *PEOPLE_OPTIONAL_COLUMNS),
+        (
+            "staff_number",
+            "full_name",
+            "unit",
+            "title",
+            "role",
+            "phone",
+            "email",
+            "active",
+            "username",
+        ),
         strict=True,
     )
 )
+# What a 账号 may hold: what people type at the sign-in form, in any keyboard layout.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@+-]+")
+USERNAME_MAX_LENGTH = 150  # User.username
 ROLE_NAMES = {
     "校领导": Role.SCHOOL_LEADER,
     "督办员": Role.OFFICE_SUPERVISOR,
@@ -99,6 +127,7 @@ class PersonRecord:
     phone: str
     email: str
     active: bool
+    username: str = ""  # 账号: "" for the 工号 (a new person) or as it is (an existing one)
 
 
 @dataclass
@@ -180,6 +209,21 @@ def person_record(
         if len(values.get(key, "")) > limit:
             problems.append(Problem(where, _("“%(value)s”过长。") % {"value": values[key][:40]}))
             ok = False
+    username = values.get("username", "")
+    if username and (
+        len(username) > USERNAME_MAX_LENGTH or not USERNAME_PATTERN.fullmatch(username)
+    ):
+        problems.append(
+            Problem(
+                where,
+                _(
+                    "账号“%(value)s”无效：只能由英文字母、数字和 _ . @ + - 组成，"
+                    "不超过%(limit)d个字符。"
+                )
+                % {"value": username[:40], "limit": USERNAME_MAX_LENGTH},
+            )
+        )
+        ok = False
     if not ok or role is None:
         return None
     return PersonRecord(
@@ -192,7 +236,75 @@ def person_record(
         phone=values.get("phone", ""),
         email=values.get("email", ""),
         active=ACTIVE_NAMES[active_text],
+        username=username,
     )
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Table:
+    """One of the two tables: a sheet of the .xlsx, a file of the CSV folder."""
+
+    name: str  # the sheet's name, the CSV file's stem
+    columns: tuple[str, ...]  # required
+    optional: tuple[str, ...]
+    keys: dict[str, str]
+    make: Callable[[str, dict[str, str], list[Problem]], Any]  # a record, or None
+    attribute: str  # where its records go in a Directory
+
+
+TABLES = (
+    Table(UNIT_SHEET, UNIT_COLUMNS, (), UNIT_KEYS, unit_record, "units"),
+    Table(
+        PEOPLE_SHEET, PEOPLE_COLUMNS, PEOPLE_OPTIONAL_COLUMNS, PEOPLE_KEYS, person_record, "people"
+    ),
+)
+
+
+def _read_table(
+    directory: Directory, label: str, table: Table, rows: Iterable[Sequence[Any]]
+) -> None:
+    """The records of one table, whose first row is the header, into `directory`;
+    problems are named with `label` (the sheet's or the file's name) and the row."""
+    records: list[Any] = getattr(directory, table.attribute)
+    rows = iter(rows)
+    header = [text_of(value) for value in next(rows, ())]
+    missing = [column for column in table.columns if column not in header]
+    if missing:
+        directory.problems.append(
+            Problem(
+                _("%(sheet)s 第1行") % {"sheet": label},
+                _("缺少列：%(columns)s。") % {"columns": "、".join(missing)},
+            )
+        )
+        directory.incomplete = True
+        return
+    positions = {
+        table.keys[column]: header.index(column)
+        for column in (*table.columns, *table.optional)
+        if column in header
+    }
+    for number, cells in enumerate(rows, start=2):
+        if number > MAX_ROWS:
+            directory.problems.append(Problem("", _("行数超过%(count)d行。") % {"count": MAX_ROWS}))
+            break
+        values = {
+            key: text_of(cells[index]) if index < len(cells) else ""
+            for key, index in positions.items()
+        }
+        if not any(values.values()):
+            continue
+        where = _("%(sheet)s 第%(row)d行") % {"sheet": label, "row": number}
+        record = table.make(where, values, directory.problems)
+        if record is not None:
+            records.append(record)
+
+
+def _missing_table(directory: Directory, text: str) -> None:
+    directory.problems.append(Problem("", text))
+    directory.incomplete = True
 
 
 # ----------------------------------------------------------------------------- spreadsheet
@@ -217,46 +329,12 @@ def read_workbook(content: bytes, name: str) -> Directory:
     directory = Directory()
     try:
         sheets = {sheet.title.strip(): sheet for sheet in workbook.worksheets}
-        for sheet_name, columns, keys, make, target in (
-            (UNIT_SHEET, UNIT_COLUMNS, UNIT_KEYS, unit_record, directory.units),
-            (PEOPLE_SHEET, PEOPLE_COLUMNS, PEOPLE_KEYS, person_record, directory.people),
-        ):
-            sheet = sheets.get(sheet_name)
+        for table in TABLES:
+            sheet = sheets.get(table.name)
             if sheet is None:
-                directory.problems.append(
-                    Problem("", _("缺少工作表“%(sheet)s”。") % {"sheet": sheet_name})
-                )
-                directory.incomplete = True
+                _missing_table(directory, _("缺少工作表“%(sheet)s”。") % {"sheet": table.name})
                 continue
-            rows = sheet.iter_rows(values_only=True)
-            header = [text_of(value) for value in next(rows, ())]
-            missing = [column for column in columns if column not in header]
-            if missing:
-                directory.problems.append(
-                    Problem(
-                        _("%(sheet)s 第1行") % {"sheet": sheet_name},
-                        _("缺少列：%(columns)s。") % {"columns": "、".join(missing)},
-                    )
-                )
-                directory.incomplete = True
-                continue
-            positions = {keys[column]: header.index(column) for column in columns}
-            for number, cells in enumerate(rows, start=2):
-                if number > MAX_ROWS:
-                    directory.problems.append(
-                        Problem("", _("行数超过%(count)d行。") % {"count": MAX_ROWS})
-                    )
-                    break
-                values = {
-                    key: text_of(cells[index]) if index < len(cells) else ""
-                    for key, index in positions.items()
-                }
-                if not any(values.values()):
-                    continue
-                where = _("%(sheet)s 第%(row)d行") % {"sheet": sheet_name, "row": number}
-                record = make(where, values, directory.problems)
-                if record is not None:
-                    target.append(record)  # type: ignore[arg-type]
+            _read_table(directory, table.name, table, sheet.iter_rows(values_only=True))
     finally:
         workbook.close()
     return directory
@@ -273,12 +351,47 @@ def write_template(path: Path | str) -> None:
     units.append(list(UNIT_COLUMNS))
     units.append(["0200", "教务处", "职能部门", "10001"])
     people = workbook.create_sheet(PEOPLE_SHEET)
-    people.append(list(PEOPLE_COLUMNS))
-    people.append(["20001", "张三", "0200", "副处长", "联络员", "13800000000", "", "是"])
+    people.append(list(PEOPLE_TEMPLATE_COLUMNS))
+    people.append(
+        ["20001", "zhangsan", "张三", "0200", "副处长", "联络员", "13800000000", "", "是"]
+    )
     for sheet in (units, people):
-        for column in ("A", "B", "C", "D", "E", "F", "G", "H"):
+        for column in ("A", "B", "C", "D", "E", "F", "G", "H", "I"):
             sheet.column_dimensions[column].width = 16
     workbook.save(path)
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def read_folder(folder: Path) -> tuple[Directory, bytes]:
+    """单位.csv and 人员.csv in `folder`, and their bytes (for the audit's digest);
+    raises DirectoryError for a file that is too large or not text."""
+    directory = Directory()
+    contents: list[bytes] = []
+    for table in TABLES:
+        filename = f"{table.name}.csv"
+        path = folder / filename
+        if not path.is_file():
+            _missing_table(directory, _("缺少文件“%(name)s”。") % {"name": filename})
+            continue
+        content = path.read_bytes()
+        if len(content) > MAX_BYTES:
+            raise DirectoryError(_("文件“%(name)s”超过10 MB。") % {"name": filename})
+        contents.append(content)
+        _read_table(directory, filename, table, csv.reader(io.StringIO(_decode(content, filename))))
+    return directory, b"\0".join(contents)
+
+
+def _decode(content: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\0" not in text:
+            return text
+    raise DirectoryError(_("文件“%(name)s”不是UTF-8或GB18030编码的文本。") % {"name": name})
 
 
 # ----------------------------------------------------------------------------- LDAP
@@ -373,3 +486,31 @@ def _ldap_text(value: Any) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return text_of(value)
+
+
+# ----------------------------------------------------------------------------- any source
+
+
+@dataclass
+class Source:
+    """What `read_source` read: the directory, the name the audit and the report give
+    the source, and the bytes read (None for LDAP), whose digest the audit keeps."""
+
+    directory: Directory
+    name: str
+    content: bytes | None
+
+
+def read_source(source: str) -> Source:
+    """An ldap:// URL, a folder of CSV files or an .xlsx file, as `sync_org SOURCE` takes
+    it; raises DirectoryError for a source that cannot be read at all."""
+    if is_ldap_url(source):
+        return Source(read_ldap(source), source, None)
+    path = Path(source)
+    if path.is_dir():
+        directory, content = read_folder(path)
+        return Source(directory, path.name, content)
+    if not path.is_file():
+        raise DirectoryError(_("文件“%(path)s”不存在。") % {"path": source})
+    content = path.read_bytes()
+    return Source(read_workbook(content, path.name), path.name, content)

@@ -89,7 +89,7 @@ def check_database() -> None:
     units = Unit.objects.exclude(code__startswith=SCALE_CODE_PREFIX)
     if units.exists() and not demo.is_loaded():
         raise RefusedDatabase("the database holds real units; seed_scale only adds to the demo")
-    demo_units = {spec.code for spec in demo.UNITS}
+    demo_units = demo.demo_unit_codes()
     if units.exclude(code__in=demo_units).exists():
         raise RefusedDatabase("the database holds units that are not the demo's")
 

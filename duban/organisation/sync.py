@@ -6,8 +6,12 @@ lists every change and every problem; `sync_directory` (the action) applies a pl
 with no problems, all or nothing, with one audit event. The rules:
 
 - units and people are matched by 单位代码 and 工号 (`User.staff_number`); a new
-  person's username is their 工号 and they have no password of their own (they sign
-  in through CAS, duban.accounts.cas);
+  person's username is their 账号, or their 工号 when the source gives none, and they
+  have no password of their own (they sign in through CAS, duban.accounts.cas). A 账号
+  given for an existing person renames them; none leaves their username as it is. A
+  username belongs to one person: two rows with the same one, or one that another
+  account already holds, is a problem (so a 账号 never moves from one person to
+  another within a sync);
 - a unit's head (第一责任人) is the person in it with the role 单位负责人, its liaison
   the one with 联络员; a unit whose head or liaison left (or, absent from the
   source, no longer belongs to it) loses them, and is reported;
@@ -54,6 +58,7 @@ ROLE_LABELS: dict[str, str] = {str(value): name for name, value in ROLE_NAMES.it
 UNIT_FIELDS = {"name": "单位名称", "kind": "单位类别", "is_active": "启用"}
 UNIT_LINKS = {"leader_in_charge": "分管校领导", "head": "第一责任人", "liaison": "联络员"}
 PERSON_FIELDS = {
+    "username": "账号",
     "full_name": "姓名",
     "unit": "单位",
     "title": "职务",
@@ -218,16 +223,9 @@ def _check(plan: _Plan) -> None:
                 _("工号“%(number)s”属于系统的管理员账号，不能通过同步修改。")
                 % {"number": person.staff_number},
             )
-        if existing is None:
-            taken = User.objects.filter(username=person.staff_number).first()
-            if taken is not None:
-                plan.problem(
-                    person.where,
-                    _("用户名“%(number)s”已被其他账号使用，请先在该账号上填写工号。")
-                    % {"number": person.staff_number},
-                )
         if person.active and person.role in (Role.UNIT_HEAD, Role.LIAISON):
             holders[(person.unit, person.role)].append(person)
+    _check_usernames(plan)
     for (code, role), people in sorted(holders.items()):
         if len(people) > 1:
             label = _("单位负责人") if role == Role.UNIT_HEAD else _("联络员")
@@ -242,6 +240,50 @@ def _check(plan: _Plan) -> None:
                         "names": "、".join(p.full_name for p in people),
                     },
                 )
+
+
+def _username_of(person: PersonRecord, existing: User | None) -> str:
+    """The username `person` has after the sync: their 账号; without one, their
+    current username, or their 工号 if they are new."""
+    if person.username:
+        return person.username
+    return existing.username if existing is not None else person.staff_number
+
+
+def _check_usernames(plan: _Plan) -> None:
+    """Each username the sync gives belongs to one person only."""
+    first_row: dict[str, PersonRecord] = {}
+    # Every account's 工号 ("" for none), by username.
+    accounts = dict(User.objects.values_list("username", "staff_number"))
+    for number, person in plan.person_records.items():
+        existing = plan.people.get(number)
+        if existing is None and not person.active:
+            continue  # never created
+        username = _username_of(person, existing)
+        other = first_row.get(username)
+        if other is not None:
+            plan.problem(
+                person.where,
+                _("账号“%(username)s”重复（另见%(other)s）。")
+                % {"username": username, "other": other.where},
+            )
+            continue
+        first_row[username] = person
+        if existing is not None and existing.username == username:
+            continue
+        holder = accounts.get(username)
+        if holder is None:
+            continue
+        if holder:
+            text = _("账号“%(username)s”已被工号%(number)s的人员使用。") % {
+                "username": username,
+                "number": holder,
+            }
+        else:
+            text = _("账号“%(username)s”已被其他账号使用；如是同一人，请先在该账号上填写工号。") % {
+                "username": username
+            }
+        plan.problem(person.where, text)
 
 
 def _display(value: Any) -> str:
@@ -372,6 +414,7 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
         user = plan.people.get(number)
         unit = all_units.get(person.unit) if person.unit else None
         values: dict[str, Any] = {
+            "username": _username_of(person, user),
             "full_name": person.full_name,
             "unit": unit,
             "title": person.title,
@@ -383,7 +426,7 @@ def _apply(plan: _Plan, report: SyncReport) -> None:
         if user is None:
             if not person.active:
                 continue  # someone who left before we ever knew them
-            user = User(username=number, staff_number=number, **values)
+            user = User(staff_number=number, **values)
             user.set_unusable_password()
             user.save()
             counts["people_added"] += 1

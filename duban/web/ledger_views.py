@@ -40,7 +40,8 @@ from duban.items.errors import ActionError
 from duban.items.models import Item, UrgeChannel
 from duban.ledger import actions as ledger_actions
 from duban.ledger.export import CONTENT_TYPE, ledger_title, write_ledger
-from duban.ledger.views import SPOOL_BYTES, export_filename
+from duban.ledger.exporting import export_filename
+from duban.ledger.views import SPOOL_BYTES
 from duban.organisation.models import User
 
 from .saved_views import ViewRefused, clean_query, delete_view, save_view

@@ -1,18 +1,79 @@
-"""Small template helpers of the pages."""
+"""Small template helpers of the pages.
+
+`light` and `deadline` write the two cells every list of items shows in each row. They
+are written in Python rather than included templates: a page of 100 rows included
+them 200 times, and the template language spent a large share of the page's time on
+them. Every text is escaped (`html.escape`, as Django's own `escape`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
+from duban.items.lights import GREEN, LIGHTS
 from duban.items.states import ACTIVE_STATUSES
 
 register = template.Library()
+
+# The progress flags of a row (R-U1, R-F3), from duban.items.lights.annotate_lights.
+FLAGS = (
+    ("no_progress", _("10个工作日无反馈")),
+    ("missed_milestone", _("计划节点未报进展")),
+    ("missed_phase_report", _("阶段性反馈未报")),
+)
+PROVISIONAL = _("暂定")
+PROVISIONAL_TITLE = _("该年度节假日安排尚未公布，时限按周一至周五暂定计算")
+OVERDUE = _("已超期")
+ORIGINALLY = _("原定")
 
 
 @register.filter
 def is_overdue(item: Any, today: dt.date) -> bool:
     """Overdue from the day after the deadline, while the item is active (R-U4)."""
     return bool(item.status in ACTIVE_STATUSES and item.deadline < today)
+
+
+def _day(value: dt.date | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+@register.simple_tag
+def light(row: Any) -> SafeString:
+    """The row's warning light (R-U4) and its progress flags; the row (an item or a
+    work part) comes from `annotate_lights`."""
+    code = escape(str(getattr(row, "light", "")))
+    shown = LIGHTS.get(code, LIGHTS[GREEN])
+    html = (
+        f'<span class="light light--{code}" data-light="{code}" '
+        f'title="{escape(str(shown.meaning))}">{escape(str(shown.label))}</span>'
+    )
+    flags = [text for flag, text in FLAGS if getattr(row, flag, False)]
+    if flags:
+        tags = "".join(f'<span class="tag tag--flag">{escape(str(text))}</span>' for text in flags)
+        html += f'<span class="light-flags">{tags}</span>'
+    return mark_safe(html)  # noqa: S308 - every text above is escaped
+
+
+@register.simple_tag
+def deadline(item: Any, today: Any) -> SafeString:
+    """The item's deadline, marked provisional (R-D6) or overdue (R-U4), with the
+    original one below when it was extended (R-E4)."""
+    html = f'<span class="deadline">{_day(item.deadline)}</span>'
+    if item.deadline_provisional:
+        html += (
+            f' <span class="tag tag--provisional" title="{escape(str(PROVISIONAL_TITLE))}">'
+            f"{escape(str(PROVISIONAL))}</span>"
+        )
+    if isinstance(today, dt.date) and item.deadline and is_overdue(item, today):
+        html += f' <span class="tag tag--overdue">{escape(str(OVERDUE))}</span>'
+    if item.deadline_extended:
+        html += (
+            f'<div class="muted small">{escape(str(ORIGINALLY))} '
+            f"{_day(item.original_deadline)}</div>"
+        )
+    return mark_safe(html)  # noqa: S308 - every text above is escaped

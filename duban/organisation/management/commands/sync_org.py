@@ -1,10 +1,11 @@
 """Synchronise units and people with the university's directory:
 
     manage.py sync_org 人员名单.xlsx [--dry-run] [--deactivate-missing]
+    manage.py sync_org 人员名单/ [--dry-run] [--deactivate-missing]   (单位.csv, 人员.csv)
     manage.py sync_org ldap://ldap.example.edu.cn:389/ [--dry-run] [--deactivate-missing]
     manage.py sync_org --template 模板.xlsx
 
-The spreadsheet and the LDAP attributes are described in
+The spreadsheet, the CSV files and the LDAP attributes are described in
 duban/organisation/directory.py, the rules of the sync in duban/organisation/sync.py.
 All or nothing: with any problem, each is printed with its row and nothing changes
 (exit status 1). The reports (units without a head or liaison, items whose contact
@@ -19,21 +20,20 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from duban.organisation.directory import (
-    DirectoryError,
-    is_ldap_url,
-    read_ldap,
-    read_workbook,
-    write_template,
-)
+from duban.organisation.directory import DirectoryError, read_source, write_template
 from duban.organisation.sync import SyncReport, sync_directory
 
 
 class Command(BaseCommand):
-    help = "Synchronise units and people from an .xlsx file or an ldap:// directory."
+    help = (
+        "Synchronise units and people from an .xlsx file, a folder of 单位.csv and 人员.csv, "
+        "or an ldap:// directory."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", nargs="?", help="an .xlsx file or an ldap:// URL")
+        parser.add_argument(
+            "source", nargs="?", help="an .xlsx file, a folder of CSV files or an ldap:// URL"
+        )
         parser.add_argument("--dry-run", action="store_true", help="change nothing")
         parser.add_argument(
             "--deactivate-missing",
@@ -52,24 +52,16 @@ class Command(BaseCommand):
             return
         source: str | None = options["source"]
         if not source:
-            raise CommandError(_("请指定 .xlsx 文件或 ldap:// 地址。"))
-        content: bytes | None = None
+            raise CommandError(_("请指定 .xlsx 文件、CSV 文件夹或 ldap:// 地址。"))
         try:
-            if is_ldap_url(source):
-                directory = read_ldap(source)
-            else:
-                path = Path(source)
-                if not path.is_file():
-                    raise CommandError(_("文件“%(path)s”不存在。") % {"path": source})
-                content = path.read_bytes()
-                directory = read_workbook(content, path.name)
+            read = read_source(source)
         except DirectoryError as error:
             raise CommandError(error.message) from None
         report = sync_directory(
             None,
-            directory,
-            source=source if is_ldap_url(source) else Path(source).name,
-            content=content,
+            read.directory,
+            source=read.name,
+            content=read.content,
             dry_run=options["dry_run"],
             deactivate_missing=options["deactivate_missing"],
         )
