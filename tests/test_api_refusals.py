@@ -263,7 +263,7 @@ REFUSALS = [
         400,
         "invalid",
         "没有需要变更的内容。",
-        None,
+        dict.fromkeys(("title", "content", "basis", "deadline"), "请填写与原值不同的内容。"),
     ),
     (
         "lead_head",

@@ -374,6 +374,36 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
         Rule(OVERSIGHT, item_scoped=True),
     ),
     (by_name("item-part-divide"), Rule(OVERSIGHT, ("POST",), item_scoped=True)),
+    # Spot checks, circulars, volumes and dossiers over the API (duban.api.spotchecks,
+    # duban.api.documents): the pages' rules, settled by tests/test_api_oversight.py.
+    (
+        by_name(
+            "api-v1:list_spot_check_draws",
+            "api-v1:draw_spot_check_sample",
+            "api-v1:list_rectifications",
+            "api-v1:list_circulars",
+            "api-v1:generate_circular",
+            "api-v1:list_volumes",
+            "api-v1:list_items_to_file",
+            "api-v1:file_volume",
+        ),
+        Rule(OVERSIGHT),
+    ),
+    (by_name("api-v1:read_spot_check_draw"), Rule(OVERSIGHT, params=(("draw_id", "missing"),))),
+    (by_name("api-v1:record_spot_check"), Rule(OVERSIGHT, params=(("check_id", "missing"),))),
+    (
+        by_name(
+            "api-v1:read_rectification",
+            "api-v1:submit_rectification",
+            "api-v1:decide_rectification",
+        ),
+        Rule(OVERSIGHT, params=(("rectification_id", "missing"),)),
+    ),
+    (
+        by_name("api-v1:read_volume", "api-v1:read_volume_index"),
+        Rule(OVERSIGHT, params=(("volume_id", "missing"),)),
+    ),
+    (by_name("api-v1:read_dossier"), Rule(OVERSIGHT, item_scoped=True)),
     (
         by_name("item-part-action"),
         Rule(OVERSIGHT, ("POST",), item_scoped=True, variants=("sign_part",)),

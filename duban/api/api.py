@@ -21,8 +21,9 @@ from duban.items.errors import ActionError
 from duban.notify.inbox import inbox
 from duban.organisation.models import Unit
 
-from . import present
+from . import openapi, present
 from .attachments import router as attachments_router
+from .documents import router as documents_router
 from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
@@ -40,6 +41,7 @@ from .schemas import (
     TokenOut,
     UnitOut,
 )
+from .spotchecks import router as spotchecks_router
 from .tokens import BearerAuth, issue_token
 from .urging import router as urging_router
 
@@ -49,6 +51,9 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut}
 class DubanAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         return operation.view_func.__name__
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return openapi.finish(super().get_openapi_schema(*args, **kwargs))
 
 
 api = DubanAPI(
@@ -71,6 +76,8 @@ api.add_router("/items", urging_router)
 api.add_router("/", attachments_router)
 api.add_router("/items", recusal_router)
 api.add_router("/items", parts_router)
+api.add_router("/", spotchecks_router)
+api.add_router("/", documents_router)
 api.add_router("/webhooks", "duban.api.webhooks.router")
 
 
@@ -88,6 +95,7 @@ class InvalidCredentials(ActionError):
     auth=None,
     response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 423: ErrorOut},
     tags=["认证"],
+    summary="换取访问令牌",
 )
 def issue_api_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     """Exchange a username and password for a bearer token. Office supervisors and
@@ -105,13 +113,13 @@ def issue_api_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     return {"token": token, "expires_at": present.local(row.expires_at)}
 
 
-@api.get("/me", response={200: MeOut, **ERRORS}, tags=["认证"])
+@api.get("/me", response={200: MeOut, **ERRORS}, tags=["认证"], summary="当前用户")
 def read_me(request: HttpRequest) -> dict[str, Any]:
     """The person the token belongs to."""
     return present.me(current_user(request))
 
 
-@api.get("/units", response={200: list[UnitOut], **ERRORS}, tags=["单位"])
+@api.get("/units", response={200: list[UnitOut], **ERRORS}, tags=["单位"], summary="单位列表")
 def list_units(request: HttpRequest) -> list[dict[str, Any]]:
     rows = Unit.objects.select_related("head", "liaison", "leader_in_charge").order_by("code")
     return [present.unit(row) for row in rows]
@@ -122,7 +130,7 @@ def _inbox(user: Any) -> Any:
     return inbox(user)
 
 
-@api.get("/notices", response={200: NoticePage, **ERRORS}, tags=["通知"])
+@api.get("/notices", response={200: NoticePage, **ERRORS}, tags=["通知"], summary="通知列表")
 def list_notices(request: HttpRequest, filters: Query[NoticeFilters]) -> dict[str, Any]:
     """The inbox, newest first, with the number of unread notices."""
     inbox = _inbox(current_user(request))
@@ -144,7 +152,10 @@ def list_notices(request: HttpRequest, filters: Query[NoticeFilters]) -> dict[st
 
 
 @api.post(
-    "/notices/{notice_id}/read", response={200: NoticeOut, 404: ErrorOut, **ERRORS}, tags=["通知"]
+    "/notices/{notice_id}/read",
+    response={200: NoticeOut, 404: ErrorOut, **ERRORS},
+    tags=["通知"],
+    summary="标记通知已读",
 )
 def read_notice(request: HttpRequest, notice_id: int) -> dict[str, Any]:
     """Mark one of your notices read (reading it twice is harmless)."""

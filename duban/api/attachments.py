@@ -25,7 +25,7 @@ from duban.items.errors import InvalidInput
 from . import present
 from .errors import NotFound
 from .items import READ_ERRORS, _user, _visible_item
-from .schemas import ErrorOut, UnitRef
+from .schemas import ErrorOut, UnitRef, server_rule
 
 router = Router(tags=["附件"])
 
@@ -70,7 +70,11 @@ def _rows(item_id: int) -> Any:
     )
 
 
-@router.get("/items/{item_id}/attachments", response={200: list[AttachmentOut], **READ_ERRORS})
+@router.get(
+    "/items/{item_id}/attachments",
+    response={200: list[AttachmentOut], **READ_ERRORS},
+    summary="附件列表",
+)
 def list_attachments(request: HttpRequest, item_id: int) -> list[dict[str, Any]]:
     """The item's attachments, oldest first."""
     item = _visible_item(_user(request), item_id)
@@ -80,12 +84,46 @@ def list_attachments(request: HttpRequest, item_id: int) -> list[dict[str, Any]]
 @router.post(
     "/items/{item_id}/attachments",
     response={201: AttachmentOut, **READ_ERRORS, 403: ErrorOut, 409: ErrorOut},
+    summary="上传附件",
+    # The file is required (the signature lets it be missing only to refuse that in words).
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "文件",
+                                **server_rule(
+                                    "类型按内容判断：PDF、Word、Excel、PowerPoint、PNG/JPEG/GIF "
+                                    "图片或 UTF-8 文本；不超过 ATTACHMENT_MAX_MB；涉密事项不收附件"
+                                ),
+                            },
+                            "feedback": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "本事项的一份报告的编号，附件即附于该报告",
+                                **server_rule("须为本事项的报告编号"),
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 def upload_attachment(
     request: HttpRequest,
     item_id: int,
-    file: File[UploadedFile | None] = None,
-    feedback: Form[int | None] = None,
+    # Typed without None so the document shows no null (a form field cannot be null);
+    # missing, they are None and refused in words.
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
+    feedback: Form[int] = None,  # type: ignore[assignment]
 ) -> Status[dict[str, Any]]:
     """上传附件 (multipart/form-data, field `file`; `feedback`: the id of one of the
     item's reports, to attach the file to that report). Allowed: PDF, Word, Excel,
@@ -119,6 +157,7 @@ def upload_attachment(
             }
         }
     },
+    summary="下载附件",
 )
 def download_attachment(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     """The file itself, as a download, with the type its content was recognised as."""

@@ -128,7 +128,7 @@ def _filtered(
     )
 
 
-@router.get("", response={200: ItemPage, **READ_ERRORS})
+@router.get("", response={200: ItemPage, **READ_ERRORS}, summary="督办台账（事项列表）")
 def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, Any]:
     """The ledger: the items you may see, filtered, a page at a time."""
     thresholds = light_thresholds()
@@ -145,7 +145,7 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, A
     }
 
 
-@router.get("/{item_id}", response={200: ItemDetail, **READ_ERRORS})
+@router.get("/{item_id}", response={200: ItemDetail, **READ_ERRORS}, summary="事项详情")
 def read_item(request: HttpRequest, item_id: int) -> dict[str, Any]:
     """One item with its timeline, changes, plans, feedback and the actions open to you."""
     user = _user(request)
@@ -159,7 +159,7 @@ def read_item(request: HttpRequest, item_id: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- establishing
 
 
-@router.post("", response={201: ItemDetail, **READ_ERRORS, 403: ErrorOut})
+@router.post("", response={201: ItemDetail, **READ_ERRORS, 403: ErrorOut}, summary="立项")
 def establish_item(request: HttpRequest, payload: EstablishIn) -> Status[dict[str, Any]]:
     """立项 (R-S1–S5); the deadline is computed by the rules of Art.22 (R-D1–D5)."""
     user = _user(request)
@@ -196,19 +196,19 @@ def _act(request: HttpRequest, item_id: int, action: Callable[[Any, Item], objec
     return _detail(user, item_id)
 
 
-@router.post("/{item_id}/assign", response=ACTION_RESPONSES)
+@router.post("/{item_id}/assign", response=ACTION_RESPONSES, summary="交办")
 def assign_item(request: HttpRequest, item_id: int) -> Any:
     """交办 (R-A1)."""
     return _act(request, item_id, actions.assign_item)
 
 
-@router.post("/{item_id}/sign-for", response=ACTION_RESPONSES)
+@router.post("/{item_id}/sign-for", response=ACTION_RESPONSES, summary="签收")
 def sign_for_item(request: HttpRequest, item_id: int) -> Any:
     """签收 (R-A2)."""
     return _act(request, item_id, actions.sign_for_item)
 
 
-@router.post("/{item_id}/return", response=ACTION_RESPONSES)
+@router.post("/{item_id}/return", response=ACTION_RESPONSES, summary="退回事项")
 def return_item(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
     """退回, with a reason (R-A2)."""
     return _act(
@@ -216,7 +216,7 @@ def return_item(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
     )
 
 
-@router.post("/{item_id}/reassign", response=ACTION_RESPONSES)
+@router.post("/{item_id}/reassign", response=ACTION_RESPONSES, summary="重新交办")
 def reassign_item(request: HttpRequest, item_id: int, payload: ReassignIn) -> Any:
     """Reassign a returned item — to another lead unit, or the same one (R-A2)."""
     lead_unit = _unit(payload.lead_unit, "lead_unit") if payload.lead_unit is not None else None
@@ -234,7 +234,7 @@ def reassign_item(request: HttpRequest, item_id: int, payload: ReassignIn) -> An
     )
 
 
-@router.post("/{item_id}/change", response=ACTION_RESPONSES)
+@router.post("/{item_id}/change", response=ACTION_RESPONSES, summary="变更事项")
 def change_item(request: HttpRequest, item_id: int, payload: ChangeIn) -> Any:
     """A recorded change of content or deadline, with a reason (R-S4)."""
     authorised_by = _person(payload.authorised_by, "authorised_by")
@@ -254,7 +254,7 @@ def change_item(request: HttpRequest, item_id: int, payload: ChangeIn) -> Any:
     )
 
 
-@router.post("/{item_id}/plan", response=ACTION_RESPONSES)
+@router.post("/{item_id}/plan", response=ACTION_RESPONSES, summary="报送工作计划")
 def record_plan(request: HttpRequest, item_id: int, payload: PlanIn) -> Any:
     """The lead unit's work plan: goals and dated milestones (R-A3)."""
     milestones = [
@@ -268,7 +268,7 @@ def record_plan(request: HttpRequest, item_id: int, payload: PlanIn) -> Any:
     )
 
 
-@router.post("/{item_id}/feedback", response=ACTION_RESPONSES)
+@router.post("/{item_id}/feedback", response=ACTION_RESPONSES, summary="反馈进展")
 def submit_feedback(request: HttpRequest, item_id: int, payload: TextIn) -> Any:
     """Progress feedback from the lead unit (R-F7)."""
     return _act(
@@ -276,7 +276,7 @@ def submit_feedback(request: HttpRequest, item_id: int, payload: TextIn) -> Any:
     )
 
 
-@router.post("/{item_id}/contribution", response=ACTION_RESPONSES)
+@router.post("/{item_id}/contribution", response=ACTION_RESPONSES, summary="配合单位报送办理情况")
 def report_contribution(request: HttpRequest, item_id: int, payload: TextIn) -> Any:
     """A cooperating unit reports its part to the lead unit (R-F1)."""
     return _act(
@@ -284,7 +284,7 @@ def report_contribution(request: HttpRequest, item_id: int, payload: TextIn) -> 
     )
 
 
-@router.post("/{item_id}/completion-report", response=ACTION_RESPONSES)
+@router.post("/{item_id}/completion-report", response=ACTION_RESPONSES, summary="起草办结报告")
 def draft_completion_report(request: HttpRequest, item_id: int, payload: TextIn) -> Any:
     """The lead unit's completion report, for its head to confirm (R-F1, R-F4)."""
     return _act(
@@ -294,7 +294,7 @@ def draft_completion_report(request: HttpRequest, item_id: int, payload: TextIn)
     )
 
 
-@router.post("/{item_id}/decline-report", response=ACTION_RESPONSES)
+@router.post("/{item_id}/decline-report", response=ACTION_RESPONSES, summary="退回办结报告草稿")
 def decline_report(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any:
     """The head sends the draft report back to the liaison, with a reason."""
     return _act(
@@ -302,13 +302,13 @@ def decline_report(request: HttpRequest, item_id: int, payload: ReasonIn) -> Any
     )
 
 
-@router.post("/{item_id}/confirm-report", response=ACTION_RESPONSES)
+@router.post("/{item_id}/confirm-report", response=ACTION_RESPONSES, summary="确认办结报告")
 def confirm_report(request: HttpRequest, item_id: int) -> Any:
     """The head confirms the report; it goes to the office (R-F4)."""
     return _act(request, item_id, actions.confirm_report)
 
 
-@router.post("/{item_id}/review", response=ACTION_RESPONSES)
+@router.post("/{item_id}/review", response=ACTION_RESPONSES, summary="审核办结报告")
 def review_report(request: HttpRequest, item_id: int, payload: ReviewIn) -> Any:
     """The office accepts the report (item completed) or returns it with a reason (R-F5)."""
     return _act(

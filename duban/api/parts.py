@@ -10,21 +10,22 @@ their JSON error, and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from duban.items import actions
-from duban.items.models import Item, WorkPart
+from duban.items.models import Item, UrgeChannel, WorkPart
 from duban.items.parts import item_parts, part_to_act_on
+from duban.items.plausible import TEXT_LIMIT
 from duban.items.policy import allowed_part_actions
 
 from . import present
 from .errors import NotFound
 from .items import _unit, _user, _visible_item
-from .schemas import ErrorOut, Id, LaterDate, Text
+from .schemas import ErrorOut, LaterDate, Text, UnitId, longest, server_rule
 
 router = Router(tags=["分办"])
 
@@ -56,24 +57,52 @@ class PartOut(Schema):
 # the actions name what is missing in words (R-C5: the answer for a hidden item is a
 # missing one's, whatever the body).
 class DivideIn(Schema):
-    unit: Id | None = Field(None, description="配合单位（单位编号），须为本事项的配合单位")
-    task: Text = Field("", description="分工内容（必填，须包含可见文字）")
-    deadline: LaterDate | None = Field(None, description="完成时限（必填），不得晚于事项的办结时限")
+    unit: UnitId | None = Field(
+        None,
+        description="配合单位（单位编号），须为本事项的配合单位",
+        json_schema_extra=server_rule("必填；须为本事项的配合单位"),
+    )
+    task: Annotated[Text, longest(TEXT_LIMIT)] = Field(
+        "",
+        description="分工内容（必填，须包含可见文字）",
+        json_schema_extra=server_rule("必填，须包含可见文字；涉密事项只能填写“线下报送”"),
+    )
+    deadline: LaterDate | None = Field(
+        None,
+        description="完成时限（必填），不得晚于事项的办结时限",
+        json_schema_extra=server_rule("必填；不得早于今天，不得晚于事项的办结时限"),
+    )
 
 
 class PartReportIn(Schema):
-    text: Text = Field("", description="办理情况（必填）")
+    text: Annotated[Text, longest(TEXT_LIMIT)] = Field(
+        "",
+        description="办理情况（必填）",
+        json_schema_extra=server_rule("必填，须包含可见文字；涉密事项只能填写“线下报送”"),
+    )
 
 
 class PartUrgeIn(Schema):
     channel: Text = Field(
-        "", description="催办方式：system、sms、phone、verbal、written、visit、meeting"
+        "",
+        description="催办方式：system、sms、phone、verbal、written、visit、meeting",
+        json_schema_extra={"enum": list(UrgeChannel.values), **server_rule("必填")},
     )
-    note: Text = ""
+    note: Annotated[Text, longest(TEXT_LIMIT)] = Field(
+        "",
+        description="催办内容",
+        json_schema_extra=server_rule(
+            "phone、verbal、written、visit、meeting 时须包含可见文字；涉密事项只能填写“线下报送”"
+        ),
+    )
 
 
 class RedateIn(Schema):
-    deadline: LaterDate | None = Field(None, description="新的完成时限（必填）")
+    deadline: LaterDate | None = Field(
+        None,
+        description="新的完成时限（必填）",
+        json_schema_extra=server_rule("必填；不得早于今天，不得晚于事项的办结时限"),
+    )
 
 
 def _part_out(user: Any, item: Item, part: WorkPart) -> dict[str, Any]:
@@ -105,7 +134,7 @@ def _part(user: Any, item: Item, part_id: int, *, own_only: bool) -> WorkPart:
     return part
 
 
-@router.get("/{item_id}/parts", response={200: list[PartOut], **RESPONSES})
+@router.get("/{item_id}/parts", response={200: list[PartOut], **RESPONSES}, summary="分工列表")
 def list_parts(request: HttpRequest, item_id: int) -> list[dict[str, Any]]:
     """The item's division among its cooperating units, with each part's state and light."""
     user = _user(request)
@@ -113,7 +142,7 @@ def list_parts(request: HttpRequest, item_id: int) -> list[dict[str, Any]]:
     return [_part_out(user, item, part) for part in item_parts(item)]
 
 
-@router.post("/{item_id}/parts", response={201: PartOut, **RESPONSES})
+@router.post("/{item_id}/parts", response={201: PartOut, **RESPONSES}, summary="分办")
 def divide_item(request: HttpRequest, item_id: int, payload: DivideIn) -> Any:
     """分办: the lead unit gives a cooperating unit a part, dated no later than the item."""
     user = _user(request)
@@ -123,7 +152,9 @@ def divide_item(request: HttpRequest, item_id: int, payload: DivideIn) -> Any:
     return Status(201, _answer(user, item, part.pk))
 
 
-@router.post("/{item_id}/parts/{part_id}/sign", response={200: PartOut, **RESPONSES})
+@router.post(
+    "/{item_id}/parts/{part_id}/sign", response={200: PartOut, **RESPONSES}, summary="签收分工"
+)
 def sign_part(request: HttpRequest, item_id: int, part_id: int) -> Any:
     """The cooperating unit signs for its part."""
     user = _user(request)
@@ -132,7 +163,11 @@ def sign_part(request: HttpRequest, item_id: int, part_id: int) -> Any:
     return _answer(user, item, part_id)
 
 
-@router.post("/{item_id}/parts/{part_id}/report", response={200: PartOut, **RESPONSES})
+@router.post(
+    "/{item_id}/parts/{part_id}/report",
+    response={200: PartOut, **RESPONSES},
+    summary="报送分工办理情况",
+)
 def report_part(request: HttpRequest, item_id: int, part_id: int, payload: PartReportIn) -> Any:
     """The cooperating unit reports on its part to the lead unit (R-F1)."""
     user = _user(request)
@@ -141,7 +176,9 @@ def report_part(request: HttpRequest, item_id: int, part_id: int, payload: PartR
     return _answer(user, item, part_id)
 
 
-@router.post("/{item_id}/parts/{part_id}/urge", response={200: PartOut, **RESPONSES})
+@router.post(
+    "/{item_id}/parts/{part_id}/urge", response={200: PartOut, **RESPONSES}, summary="催办分工"
+)
 def urge_part(request: HttpRequest, item_id: int, part_id: int, payload: PartUrgeIn) -> Any:
     """The lead unit urges the cooperating unit about its part (recorded, R-U2)."""
     user = _user(request)
@@ -151,7 +188,11 @@ def urge_part(request: HttpRequest, item_id: int, part_id: int, payload: PartUrg
     return _answer(user, item, part_id)
 
 
-@router.post("/{item_id}/parts/{part_id}/redate", response={200: PartOut, **RESPONSES})
+@router.post(
+    "/{item_id}/parts/{part_id}/redate",
+    response={200: PartOut, **RESPONSES},
+    summary="调整分工时限",
+)
 def redate_part(request: HttpRequest, item_id: int, part_id: int, payload: RedateIn) -> Any:
     """The lead unit gives a part a new date, no later than the item's deadline."""
     user = _user(request)

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 from duban.items import actions
 
 from .items import ACTION_RESPONSES, _person, _unit, _user, _visible_item
-from .schemas import Text
+from .schemas import LongRequiredText, PersonId, UnitId, server_rule
 
 router = Router(tags=["回避"])
 
@@ -23,16 +23,35 @@ class RecusalOut(Schema):
 
 
 class RecusalIn(Schema):
-    person: int | None = Field(None, description="回避人员编号（与 unit 二选一）")
-    unit: int | None = Field(None, description="回避单位编号（与 person 二选一）")
-    reason: Text = Field(description="回避理由")
+    """A person or a unit, exactly one of the two."""
+
+    model_config = {
+        "json_schema_extra": {
+            "oneOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("person", "unit")
+            ]
+        }
+    }
+
+    person: PersonId | None = Field(
+        None,
+        description="回避人员编号（与 unit 二选一）",
+        json_schema_extra=server_rule("登记他人须为本事项的督办部门督办员；不得重复登记"),
+    )
+    unit: UnitId | None = Field(
+        None,
+        description="回避单位编号（与 person 二选一）",
+        json_schema_extra=server_rule("不得为承办单位；不得重复登记"),
+    )
+    reason: LongRequiredText = Field(description="回避理由")
 
 
 RECUSAL_RESPONSES = {**ACTION_RESPONSES, 201: RecusalOut}
 RECUSAL_RESPONSES.pop(200)
 
 
-@router.post("/{item_id}/recusal", response=RECUSAL_RESPONSES)
+@router.post("/{item_id}/recusal", response=RECUSAL_RESPONSES, summary="登记回避")
 def declare_recusal(request: HttpRequest, item_id: int, payload: RecusalIn) -> Any:
     """登记回避: the supervising office records a person or unit; anyone may declare
     their own. From then on the item is hidden from them, whatever their role — so the

@@ -7,18 +7,18 @@ in the answer that makes it (creating, `/secret`) and in no other.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from duban.hooks import actions
-from duban.hooks.models import Endpoint
+from duban.hooks.models import Endpoint, EventKind
 
 from . import present
 from .errors import NotFound
-from .schemas import ErrorOut, Text
+from .schemas import ErrorOut, Text, server_rule
 
 router = Router(tags=["事件推送"])
 
@@ -35,9 +35,35 @@ EVENTS_HELP = (
 class EndpointIn(Schema):
     # Optional here so that who may act is settled first (403); the action then says
     # which field is missing or wrong (400).
-    name: Text | None = Field(None, description="名称")
-    url: Text | None = Field(None, description="接收地址，http:// 或 https://")
-    events: list[Text] | None = Field(None, description=EVENTS_HELP)
+    # (The constraints below are said to clients; the action checks them in words.)
+    name: Text | None = Field(
+        None,
+        description="名称",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": 100,
+            "pattern": r"\S",
+            **server_rule("创建时必填"),
+        },
+    )
+    url: Text | None = Field(
+        None,
+        description="接收地址，http:// 或 https://",
+        json_schema_extra={
+            "maxLength": 500,
+            **server_rule(
+                "创建时必填；须为 http:// 或 https:// 地址，有主机名，不含空格、用户名密码或“#”"
+                "片段，不指向本机、链路本地或保留地址"
+            ),
+        },
+    )
+    events: (
+        list[Annotated[Text, Field(json_schema_extra={"enum": list(EventKind.values)})]] | None
+    ) = Field(
+        None,
+        description=EVENTS_HELP,
+        json_schema_extra={"minItems": 1, **server_rule("创建时必填，至少一种事件")},
+    )
 
 
 class EndpointOut(Schema):
@@ -109,7 +135,7 @@ def _out(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-@router.get("", response={200: list[EndpointOut], **ERRORS})
+@router.get("", response={200: list[EndpointOut], **ERRORS}, summary="事件推送列表")
 def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
     """The endpoints of your office."""
     user = _user(request)
@@ -117,7 +143,7 @@ def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
     return [_out(row) for row in actions.endpoints_for(user).select_related("created_by")]
 
 
-@router.post("", response={201: EndpointWithSecret, **ERRORS})
+@router.post("", response={201: EndpointWithSecret, **ERRORS}, summary="新建事件推送")
 def create_webhook(request: HttpRequest, payload: EndpointIn) -> Status[dict[str, Any]]:
     """Register an endpoint; the answer carries its secret, this once."""
     user = _user(request)
@@ -128,12 +154,12 @@ def create_webhook(request: HttpRequest, payload: EndpointIn) -> Status[dict[str
     return Status(201, {**_out(endpoint), "secret": secret})
 
 
-@router.get("/{endpoint_id}", response={200: EndpointOut, **ERRORS})
+@router.get("/{endpoint_id}", response={200: EndpointOut, **ERRORS}, summary="事件推送详情")
 def read_webhook(request: HttpRequest, endpoint_id: int) -> dict[str, Any]:
     return _out(_endpoint(_user(request), endpoint_id))
 
 
-@router.patch("/{endpoint_id}", response={200: EndpointOut, **ERRORS})
+@router.patch("/{endpoint_id}", response={200: EndpointOut, **ERRORS}, summary="修改事件推送")
 def update_webhook(request: HttpRequest, endpoint_id: int, payload: EndpointIn) -> dict[str, Any]:
     """Change the name, URL or events; a field left out keeps its value."""
     user = _user(request)
@@ -148,14 +174,18 @@ def update_webhook(request: HttpRequest, endpoint_id: int, payload: EndpointIn) 
     return _out(_endpoint(user, updated.pk))
 
 
-@router.post("/{endpoint_id}/deactivate", response={200: EndpointOut, **ERRORS})
+@router.post(
+    "/{endpoint_id}/deactivate", response={200: EndpointOut, **ERRORS}, summary="停用事件推送"
+)
 def deactivate_webhook(request: HttpRequest, endpoint_id: int) -> dict[str, Any]:
     user = _user(request)
     actions.deactivate_endpoint(user, _endpoint(user, endpoint_id))
     return _out(_endpoint(user, endpoint_id))
 
 
-@router.post("/{endpoint_id}/activate", response={200: EndpointOut, **ERRORS})
+@router.post(
+    "/{endpoint_id}/activate", response={200: EndpointOut, **ERRORS}, summary="启用事件推送"
+)
 def activate_webhook(request: HttpRequest, endpoint_id: int) -> dict[str, Any]:
     """Enable a deactivated endpoint, or resume a failing one (its failed deliveries
     are sent again)."""
@@ -164,7 +194,11 @@ def activate_webhook(request: HttpRequest, endpoint_id: int) -> dict[str, Any]:
     return _out(_endpoint(user, endpoint_id))
 
 
-@router.post("/{endpoint_id}/secret", response={200: EndpointWithSecret, **ERRORS})
+@router.post(
+    "/{endpoint_id}/secret",
+    response={200: EndpointWithSecret, **ERRORS},
+    summary="重新生成签名密钥",
+)
 def regenerate_webhook_secret(request: HttpRequest, endpoint_id: int) -> dict[str, Any]:
     """A new secret; the old one stops at once."""
     user = _user(request)
@@ -172,14 +206,14 @@ def regenerate_webhook_secret(request: HttpRequest, endpoint_id: int) -> dict[st
     return {**_out(_endpoint(user, endpoint_id)), "secret": secret}
 
 
-@router.post("/{endpoint_id}/ping", response={200: DeliveryOut, **ERRORS})
+@router.post("/{endpoint_id}/ping", response={200: DeliveryOut, **ERRORS}, summary="发送测试消息")
 def ping_webhook(request: HttpRequest, endpoint_id: int) -> dict[str, Any]:
     """Queue a signed test message (event "ping")."""
     user = _user(request)
     return _delivery(actions.send_test_ping(user, _endpoint(user, endpoint_id)))
 
 
-@router.get("/{endpoint_id}/deliveries", response={200: DeliveryPage, **ERRORS})
+@router.get("/{endpoint_id}/deliveries", response={200: DeliveryPage, **ERRORS}, summary="推送记录")
 def list_webhook_deliveries(
     request: HttpRequest, endpoint_id: int, filters: Query[DeliveryFilters]
 ) -> dict[str, Any]:

@@ -167,7 +167,10 @@ def draw_sample(
         population_items(actor, period_start, period_end).values_list("pk", flat=True)
     )
     if not population:
-        raise InvalidInput(_("该期间没有可抽查的已办结事项。"))
+        raise InvalidInput(
+            _("该期间没有可抽查的已办结事项。"),
+            errors={"period_start": _("该期间没有可抽查的已办结事项。")},
+        )
     size = sample_size(len(population), count=count, percentage=percentage)
     if size > len(population):
         raise InvalidInput(

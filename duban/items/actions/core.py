@@ -553,7 +553,14 @@ def change_item(
         new_values["deadline"] = deadline
     changed = {name: value for name, value in new_values.items() if getattr(item, name) != value}
     if not changed:
-        raise InvalidInput(_("没有需要变更的内容。"))
+        # Each field that could carry the change is named, so a form (or a client)
+        # shows where to write it.
+        raise InvalidInput(
+            _("没有需要变更的内容。"),
+            errors=dict.fromkeys(
+                ("title", "content", "basis", "deadline"), _("请填写与原值不同的内容。")
+            ),
+        )
     now = clock.now()
     for name, value in changed.items():
         old = getattr(item, name)
