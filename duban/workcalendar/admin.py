@@ -21,10 +21,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from duban.accounts.admin_audit import AuditedAdmin, record_admin_change, snapshot
+from duban.accounts.admin_audit import AuditedAdmin
 from duban.audit.models import record
 from duban.items.actions.recompute import recompute_working_day_deadlines
-from duban.workcalendar.calendar import CalendarFileError, load_year, set_day
+from duban.workcalendar.actions import edit_day
+from duban.workcalendar.calendar import CalendarFileError, load_year
 from duban.workcalendar.models import CalendarDay, CalendarYear, DayKind
 from duban.workcalendar.notice import (
     DayChange,
@@ -325,12 +326,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
         # Through the calendar module, so a year edited for the first time gets all
         # its days stored (see set_day).
+        # Audited, and the year's working-day deadlines counted again (R-D6).
         assert isinstance(obj, CalendarDay)
-        names = ["kind", "note"]
-        with transaction.atomic():
-            previous = CalendarDay.objects.filter(day=obj.day).first()
-            before = snapshot(previous, names) if previous is not None else None
-            stored = set_day(obj.day, obj.kind, obj.note)
-            obj.pk = stored.pk
-            record_admin_change(request.user, stored, before, snapshot(stored, names))
-            recompute_working_day_deadlines(obj.day.year, request.user)  # R-D6
+        edited = edit_day(request.user, obj.day, obj.kind, obj.note)
+        obj.pk = edited.day.pk
