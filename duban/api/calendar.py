@@ -48,7 +48,7 @@ def calendar_day(row: CalendarDay) -> dict[str, Any]:
 
 
 @router.get(
-    "/{year}",
+    "/{int:year}",
     response={200: CalendarYearOut, **READ_ERRORS},
     summary=gettext_noop("某年度的工作日历"),
 )
