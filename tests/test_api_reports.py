@@ -484,3 +484,62 @@ def test_the_queries_do_not_grow_with_the_rows(
     assert after == before
     grown = person.get(f"/reports/assessment/{YEAR}/{unit}/overdue").json()
     assert grown["count"] == 7
+
+
+# ----------------------------------------------------------------------------- the document
+
+NEW_OPERATIONS = {
+    ("get", "/api/v1/reports/dashboard"),
+    ("get", "/api/v1/reports/assessment"),
+    ("get", "/api/v1/reports/assessment/{year}/{unit_id}/{figure}"),
+    ("get", "/api/v1/reports/meetings"),
+    ("get", "/api/v1/reports/meetings/{source_body}/{minutes}"),
+    ("get", "/api/v1/reports/leaders"),
+    ("get", "/api/v1/reports/leaders/{leader_id}"),
+    ("get", "/api/v1/reports/period"),
+    ("get", "/api/v1/ledger/export"),
+    ("get", "/api/v1/ledger/imports"),
+    ("post", "/api/v1/ledger/imports"),
+    ("get", "/api/v1/ledger/imports/{import_id}"),
+    ("post", "/api/v1/ledger/imports/{import_id}/confirm"),
+    ("get", "/api/v1/calendar/{year}"),
+    ("put", "/api/v1/calendar/days/{day}"),
+    ("post", "/api/v1/calendar/holiday-notice"),
+}
+
+
+def test_the_openapi_document_describes_the_new_endpoints_in_chinese(client: Client) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    operations = {
+        (method, path): operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert NEW_OPERATIONS <= set(operations)
+    for key in NEW_OPERATIONS:
+        summary = operations[key]["summary"]
+        assert any("\u4e00" <= char <= "\u9fff" for char in summary), (key, summary)
+        if key[0] != "get" or "{" in key[1]:
+            assert {"401", "404"} <= set(operations[key]["responses"]), key
+
+    def parameter(key: tuple[str, str], name: str) -> dict[str, Any]:
+        found = next(p for p in operations[key]["parameters"] if p["name"] == name)
+        schema: dict[str, Any] = found["schema"]
+        return schema
+
+    year = parameter(("get", "/api/v1/reports/dashboard"), "year")
+    assert "anyOf" in year or (year["minimum"], year["maximum"]) == (2000, 2100)
+    assert (2000, 2100) in {
+        (option.get("minimum"), option.get("maximum")) for option in year.get("anyOf", [year])
+    }
+    calendar_year = parameter(("get", "/api/v1/calendar/{year}"), "year")
+    assert (calendar_year["minimum"], calendar_year["maximum"]) == (1900, 2100)
+    schemas = document["components"]["schemas"]
+    assert schemas["CalendarDayIn"]["properties"]["note"]["maxLength"] == 100
+    assert schemas["CalendarDayIn"]["required"] == ["kind"]
+    assert schemas["HolidayNoticeIn"]["properties"]["text"]["minLength"] == 1
+    export = operations[("get", "/api/v1/ledger/export")]
+    assert (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        in export["responses"]["200"]["content"]
+    )
