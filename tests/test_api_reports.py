@@ -248,6 +248,35 @@ def test_the_assessment_is_refused_to_people_without_a_unit(
     assert unchanged() == before
 
 
+def test_the_assessment_export_is_the_pages_and_is_audited(
+    client: Client, org: Org, world: dict[str, Item]
+) -> None:
+    page = Client()
+    page.force_login(org.lead_liaison)
+    expected = page.get(f"/reports/assessment/export/?year={YEAR}")
+
+    response = api(client, org.lead_liaison).get("/reports/assessment/export", year=YEAR)
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="assessment-2026.csv"'
+    assert response.content == expected.content
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("单位代码,单位,牵头事项,已办结")
+    assert lines[1:] == ["0200,教务处,4,1,1,1,1,0,0,0,0,0,0,1,0,1,1,0,0,0,25.0%"]
+    events = AuditEvent.objects.filter(verb="export_assessment", actor=org.lead_liaison)
+    assert events.count() == 2  # the page's and the API's
+
+
+def test_the_assessment_export_is_refused_to_people_without_a_unit(
+    client: Client, org: Org, world: dict[str, Item]
+) -> None:
+    person = api(client, org.system_admin)
+    before = unchanged()
+    assert_error(person.get("/reports/assessment/export"), 403, "forbidden")
+    assert unchanged() == before
+
+
 # ----------------------------------------------------------------------------- drill-down
 
 
@@ -491,6 +520,7 @@ def test_the_queries_do_not_grow_with_the_rows(
 NEW_OPERATIONS = {
     ("get", "/api/v1/reports/dashboard"),
     ("get", "/api/v1/reports/assessment"),
+    ("get", "/api/v1/reports/assessment/export"),
     ("get", "/api/v1/reports/assessment/{year}/{unit_id}/{figure}"),
     ("get", "/api/v1/reports/meetings"),
     ("get", "/api/v1/reports/meetings/{source_body}/{minutes}"),

@@ -399,7 +399,7 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
         Rule(REPORT_READER, params=(("source_body", "=president_meeting"), ("minutes", "today"))),
     ),
     (by_name("api-v1:read_leader"), Rule(REPORT_READER, params=(("leader_id", "leader"),))),
-    (by_name("api-v1:read_assessment"), Rule(ASSESSMENT_READER)),
+    (by_name("api-v1:read_assessment", "api-v1:export_assessment"), Rule(ASSESSMENT_READER)),
     (
         by_name("api-v1:read_assessment_figure"),
         Rule(
@@ -1209,12 +1209,13 @@ def expect(world: World, case: Case, persona: str, method: str, target: Target) 
             return Expect((200,) if world.visible[persona] else (404,))
         return Expect(rule.ok or (200,))
     if access == ASSESSMENT_READER:
+        allowed = Expect((200,), change=None if route.path.endswith("export") else False)
         if user.role in (Role.OFFICE_SUPERVISOR, Role.SCHOOL_LEADER):
-            return Expect((200,))
+            return allowed  # an export is audited
         unit_id = world.items["ordinary"].lead_unit_id
         own_unit = "unit_id" not in parameters(route.path) or user.unit_id == unit_id
         unit_contact = user.role in (Role.UNIT_HEAD, Role.LIAISON) and user.unit_id
-        return Expect((200,)) if unit_contact and own_unit else forbidden
+        return allowed if unit_contact and own_unit else forbidden
     if access == LEDGER_IMPORTER:
         return Expect(rule.ok or (200,)) if is_office else forbidden
     if access == CALENDAR_ADMIN:
