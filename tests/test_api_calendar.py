@@ -257,3 +257,52 @@ def test_a_refused_notice_changes_nothing(
     before = calendar_state()
     assert_error(person.post("/calendar/holiday-notice", body), status, code)
     assert calendar_state() == before
+
+
+# ----------------------------------------------------------------------------- a year's file
+
+
+def test_r_d6_a_calendar_file_replaces_a_year(client: Client, org: Org) -> None:
+    item = establish(org)  # deadline 2026-10-16, counted through 2026
+    text = "# 校历调整\n2026-10-12 休息日 校庆日\n2026-10-01 holiday 国庆节\n"
+
+    response = Api(client, org.system_admin).put("/calendar/2026", {"text": text})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["year"], body["days"], body["moved"]) == (2026, 365, 1)
+    assert body["message"].startswith("已导入2026年日历，共365天")
+    # Only the two days listed are off; every other weekday works (the file says so).
+    assert is_workday(dt.date(2026, 10, 12)).is_workday is False
+    assert is_workday(dt.date(2026, 10, 2)).is_workday is True
+    assert CalendarYear.objects.get(year=2026).status == "official"
+    item.refresh_from_db()
+    assert item.deadline == dt.date(2026, 10, 14)  # 10-01 and 10-12 off, 10-10 not worked
+    event = AuditEvent.objects.get(verb="admin_load_calendar")
+    assert (event.actor, event.summary) == (
+        org.system_admin,
+        "导入2026年日历（365天），该年度设为正式",
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "text", "status", "message"),
+    [
+        ("office_supervisor", "2026-10-12 休息日", 403, "只有系统管理员可以修改工作日历。"),
+        ("system_admin", "2026-10-12 周末", 400, "第 2 行"),
+        ("system_admin", "2027-01-01 休息日", 400, "不在 2026 年内"),
+        ("system_admin", "# 只有注释", 400, "没有任何日期行"),
+    ],
+)
+def test_a_refused_calendar_file_changes_nothing(
+    client: Client, org: Org, persona: str, text: str, status: int, message: str
+) -> None:
+    person = Api(client, getattr(org, persona))
+    before = calendar_state()
+    body = assert_error(
+        person.put("/calendar/2026", {"text": "# 文件\n" + text}),
+        status,
+        "forbidden" if status == 403 else "invalid",
+    )
+    assert message in body["message"]
+    assert calendar_state() == before

@@ -533,6 +533,7 @@ NEW_OPERATIONS = {
     ("get", "/api/v1/ledger/imports/{import_id}"),
     ("post", "/api/v1/ledger/imports/{import_id}/confirm"),
     ("get", "/api/v1/calendar/{year}"),
+    ("put", "/api/v1/calendar/{year}"),
     ("put", "/api/v1/calendar/days/{day}"),
     ("post", "/api/v1/calendar/holiday-notice"),
 }

@@ -416,6 +416,7 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
     ),
     (by_name("api-v1:read_calendar_year"), Rule(SIGNED_IN, params=(("year", "=2026"),))),
     (by_name("api-v1:edit_calendar_day"), Rule(CALENDAR_ADMIN, params=(("day", "=2026-10-12"),))),
+    (by_name("api-v1:load_calendar_year"), Rule(CALENDAR_ADMIN, params=(("year", "=2026"),))),
     (by_name("api-v1:load_holiday_notice"), Rule(CALENDAR_ADMIN)),  # a preview: no change
     # The three administrators (三员分立).
     (by_name("account-locks"), Rule(SECURITY_ADMIN, ("GET", "POST"), ok=(200, 302))),
@@ -1009,6 +1010,8 @@ def body_for(world: World, case: Case, method: str, target: Target) -> Any:
     if rule.access == CALENDAR_ADMIN:
         if case.route.name == "api-v1:edit_calendar_day":
             return {"kind": "holiday", "note": "校庆日"}
+        if method == "PUT":  # a year's calendar file
+            return {"text": "2026-10-12 休息日 校庆日"}
         return {"text": HOLIDAY_NOTICE_2027}
     if rule.access == TOKEN:
         user = world.people[target.persona]

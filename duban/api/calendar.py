@@ -1,6 +1,7 @@
 """The working-day calendar (R-D6) over the API: read by anyone signed in, changed by
-the system administrator only, through `duban.workcalendar.actions` (the admin's own
-path: audited, and the working-day deadlines counted again).
+the system administrator only — a day, a year's calendar file, the State Council's
+notice — through `duban.workcalendar.actions` (the admin's own path: audited, and the
+working-day deadlines counted again).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .schemas import ErrorOut
 from .schemas_reports import (
     CalendarDayChangedOut,
     CalendarDayIn,
+    CalendarFileIn,
+    CalendarFileOut,
     CalendarYearNumber,
     CalendarYearOut,
     HolidayNoticeIn,
@@ -72,6 +75,34 @@ def read_calendar_year(request: HttpRequest, year: Path[CalendarYearNumber]) -> 
         "make_up_workdays": [
             calendar_day(row) for row in schedule.exceptions if row.kind == DayKind.WORKDAY
         ],
+    }
+
+
+@router.put(
+    "/{int:year}",
+    response={200: CalendarFileOut, **CHANGE_RESPONSES},
+    summary=gettext_noop("以日历文件替换某年度的日历（系统管理员）"),
+)
+def load_calendar_year(
+    request: HttpRequest, year: Path[CalendarYearNumber], payload: CalendarFileIn
+) -> dict[str, Any]:
+    """The system administrator replaces a year's calendar with a calendar file's text
+    (as the admin's 导入年度日历) and the year becomes official. The whole file is
+    checked first: a mistake (named by its line) changes nothing. The change is
+    audited, and the working-day deadlines counted again (R-D6)."""
+    loaded = actions.load_calendar_year(
+        _user(request), year, payload.text.splitlines(), source=_("接口导入")
+    )
+    return {
+        "year": year,
+        "days": loaded.days,
+        "moved": loaded.moved,
+        "confirmed": loaded.confirmed,
+        "message": _(
+            "已导入%(year)d年日历，共%(days)d天，该年度已设为正式。按工作日计算的办结时限已重算："
+            "%(moved)d项调整，%(confirmed)d项确认。"
+        )
+        % {"year": year, "days": loaded.days, "moved": loaded.moved, "confirmed": loaded.confirmed},
     }
 
 

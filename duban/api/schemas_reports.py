@@ -306,6 +306,21 @@ class CalendarDayChangedOut(Schema):
     confirmed: int = Field(description="重算后日期不变、不再暂定的办结时限数")
 
 
+class CalendarFileIn(Schema):
+    text: Annotated[Text, Field(min_length=1, max_length=1_000_000)] = Field(
+        description="日历文件全文：每行一天，“YYYY-MM-DD workday|holiday [备注]”"
+        "（或 工作日/休息日），以 # 开头的行和空行忽略；未列出的日期按周一至周五上班处理"
+    )
+
+
+class CalendarFileOut(Schema):
+    year: int
+    days: int = Field(description="存入的天数（365或366）")
+    moved: int = Field(description="因此调整的办结时限数（R-D6 重算）")
+    confirmed: int = Field(description="重算后日期不变、不再暂定的办结时限数")
+    message: str
+
+
 class HolidayNoticeIn(Schema):
     text: Annotated[Text, Field(min_length=1, max_length=100_000)] = Field(
         description="《国务院办公厅关于××××年部分节假日安排的通知》全文"

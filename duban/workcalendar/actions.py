@@ -1,11 +1,12 @@
-"""The calendar's changes by a person (R-D6): one day edited, or the State Council's
-holiday notice loaded. Only the system administrator may make them (三员分立: units,
-people and the calendar are theirs).
+"""The calendar's changes by a person (R-D6): one day edited, a year's calendar file
+loaded, or the State Council's holiday notice loaded. Only the system administrator
+may make them (三员分立: units, people and the calendar are theirs).
 
-Both go through the calendar module (`calendar.set_day`, `notice.load_notice`) and
-then count the working-day deadlines again (`recompute_working_day_deadlines`), in one
-transaction with their audit event: a refusal changes nothing. The admin's day edit
-and the API both call `edit_day`.
+Each goes through the calendar module (`calendar.set_day`, `calendar.load_year`,
+`notice.load_notice`) and counts the working-day deadlines again
+(`recompute_working_day_deadlines`), in one transaction with its audit event: a
+refusal changes nothing. The admin's day edit and file import call `edit_day` and
+`load_calendar_year`; the API calls all three.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from django.utils.translation import gettext as _
 
 from duban.accounts.admin_audit import record_admin_change, snapshot
 from duban.accounts.roles import has_role
+from duban.audit.models import record
 from duban.items.actions.recompute import recompute_working_day_deadlines
 from duban.items.errors import InvalidInput, PermissionRefused
 from duban.organisation.models import Role
 
-from .calendar import NOTE_MAX_LENGTH, set_day
+from .calendar import NOTE_MAX_LENGTH, CalendarFileError, load_year, set_day
 from .models import CalendarDay, DayKind
 from .notice import (
     HolidayNotice,
@@ -68,6 +70,34 @@ def edit_day(actor: Any, day: dt.date, kind: str, note: str = "") -> EditedDay:
         record_admin_change(actor, stored, before, snapshot(stored, EDITED_FIELDS))
         recounted = recompute_working_day_deadlines(day.year, actor)
     return EditedDay(stored, recounted.moved, recounted.confirmed)
+
+
+@dataclass(frozen=True)
+class LoadedYear:
+    days: int
+    moved: int
+    confirmed: int
+
+
+def load_calendar_year(actor: Any, year: int, lines: Iterable[str], *, source: str) -> LoadedYear:
+    """Replace `year`'s calendar from a calendar file's lines (`calendar.load_year`) and
+    mark it official, audited; the working-day deadlines are counted again (R-D6). A
+    file with a mistake changes nothing."""
+    require_calendar_admin(actor)
+    try:
+        with transaction.atomic():
+            stored = load_year(year, lines, source=source)
+            recounted = recompute_working_day_deadlines(year, actor)
+            record(
+                actor,
+                "admin_load_calendar",
+                _("导入%(year)d年日历（%(days)d天），该年度设为正式")
+                % {"year": year, "days": stored},
+                data={"year": year, "days": stored},
+            )
+    except (CalendarFileError, ValueError) as error:
+        raise InvalidInput(str(error), errors={"text": str(error)}) from None
+    return LoadedYear(stored, recounted.moved, recounted.confirmed)
 
 
 def read_holiday_notice(actor: Any, lines: Iterable[str], *, replace: bool) -> HolidayNotice:
