@@ -574,3 +574,12 @@ def test_the_openapi_document_describes_the_new_endpoints_in_chinese(client: Cli
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         in export["responses"]["200"]["content"]
     )
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client: Client, org: Org) -> None:
+    person = api(client, org.office_supervisor)
+    huge = 2**64
+    assert_error(person.get(f"/reports/assessment/{YEAR}/{huge}/led"), 404, "not_found")
+    assert_error(person.get(f"/reports/leaders/{huge}"), 404, "not_found")
+    assert_error(person.get(f"/ledger/imports/{huge}"), 404, "not_found")
+    assert_error(person.post(f"/ledger/imports/{huge}/confirm"), 404, "not_found")

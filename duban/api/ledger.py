@@ -43,7 +43,7 @@ from duban.web.views import ledger_items
 from . import present
 from .errors import NotFound
 from .items import READ_ERRORS, _user
-from .schemas import ErrorOut
+from .schemas import ErrorOut, Id
 from .schemas_reports import LedgerExportQuery, LedgerImportOut, ReportYear
 
 router = Router(tags=["台账导出与导入"])
@@ -204,7 +204,7 @@ def upload_ledger(
     response={200: LedgerImportOut, **IMPORT_RESPONSES},
     summary=gettext_noop("台账导入的检查结果"),
 )
-def read_ledger_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
+def read_ledger_import(request: HttpRequest, import_id: Id) -> dict[str, Any]:
     """One of your uploads, with the report of its last check or of its import."""
     user = _user(request)
     _require_supervisor(user)
@@ -216,7 +216,7 @@ def read_ledger_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
     response={200: LedgerImportOut, **IMPORT_RESPONSES, 409: ErrorOut},
     summary=gettext_noop("确认导入台账"),
 )
-def confirm_ledger_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
+def confirm_ledger_import(request: HttpRequest, import_id: Id) -> dict[str, Any]:
     """Import an uploaded ledger, all or nothing. If anything changed since the dry run
     and a row is now refused, nothing is imported: 409 with every problem (the
     upload's report, `GET /ledger/imports/{id}`, shows them too)."""

@@ -30,6 +30,7 @@ from duban import clock
 from duban.items.errors import InvalidInput, PermissionRefused
 from duban.items.lights import LIGHTS
 from duban.items.models import Item, SourceBody
+from duban.items.states import Status
 from duban.organisation.models import Unit, User
 from duban.reports import figures, leadership
 from duban.reports import views as report_pages
@@ -81,7 +82,7 @@ def _year(query: YearQuery) -> int:
 def report_item(row: Item) -> dict[str, Any]:
     """A row of `leadership.report_rows`: light and lateness (R-E4) already worked out."""
     lateness = getattr(row, "lateness", None)
-    terminated = row.status == "terminated"
+    terminated = row.status == Status.TERMINATED
     return {
         "id": row.pk,
         "ledger_number": row.ledger_number,
@@ -265,7 +266,7 @@ def _event(family: str, moment_field: str, row: Any) -> dict[str, Any]:
     summary=gettext_noop("考核数字的明细"),
 )
 def read_assessment_figure(
-    request: HttpRequest, year: int, unit_id: int, figure: str
+    request: HttpRequest, year: int, unit_id: Id, figure: str
 ) -> dict[str, Any]:
     """The rows behind one number of the assessment: as many as the number says
     (items for the item figures, events — urges, returns, extension requests, ... —
