@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from duban.audit.models import AuditEvent
 from duban.items import actions
 from duban.items.models import Feedback, Item, LedgerCounter, Notice
-from duban.ledger.models import ImportStatus, LedgerImport
+from duban.ledger import exporting
+from duban.ledger.models import ImportStatus, LedgerExport, LedgerImport
 from tests.api_helpers import XLSX, Api, assert_error, content_of, sheet_rows
 from tests.conftest import Org, advance, establish, make_person
 from tests.test_ledger_import import BAD_ROWS, good_rows, workbook_bytes
@@ -166,11 +167,61 @@ def test_a_bad_filter_is_refused_and_nothing_is_exported(
 def test_an_export_above_the_limit_points_to_the_command(
     client: Client, org: Org, mixed_items: dict[str, Item], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("duban.api.ledger.PAGE_EXPORT_LIMIT", 1)
+    monkeypatch.setattr("duban.ledger.exporting.PAGE_EXPORT_LIMIT", 1)
     response = Api(client, org.office_supervisor).get("/ledger/export")
     body = assert_error(response, 400, "too_many_rows")
     assert "export_ledger" in body["message"]
     assert not AuditEvent.objects.filter(verb="export_ledger").exists()
+
+
+def test_a_large_selection_is_exported_in_the_background(
+    client: Client, org: Org, mixed_items: dict[str, Item], settings: Any
+) -> None:
+    settings.LEDGER_EXPORT_DIRECT_ROWS = 2
+    person = Api(client, org.office_supervisor)
+
+    direct = person.get("/ledger/export", year="2026")
+    body = assert_error(direct, 409, "background_export")
+    assert "POST /api/v1/ledger/exports" in body["message"]
+    assert not AuditEvent.objects.filter(verb="export_ledger").exists()
+
+    queued = person.send("POST", "/ledger/exports?year=2026")
+    assert queued.status_code == 202, queued.content
+    job = queued.json()
+    assert (job["status"], job["total"], job["download_url"]) == ("queued", 4, None)
+    assert job["description"] == "筛选条件：年度：2026"
+    assert_error(person.get(f"/ledger/exports/{job['id']}/file"), 409, "export_not_ready")
+    # One export of a person's waits at a time.
+    again = person.send("POST", "/ledger/exports?year=2026")
+    assert assert_error(again, 400, "refused")["message"].startswith("您已有一个台账导出正在生成")
+    assert LedgerExport.objects.count() == 1
+
+    exporting.write_export.call(job["id"])  # as a worker runs it
+
+    done = person.get(f"/ledger/exports/{job['id']}").json()
+    assert (done["status"], done["written"], done["percent"]) == ("done", 4, 100)
+    assert done["download_url"] == f"/api/v1/ledger/exports/{job['id']}/file"
+    response = person.get(f"/ledger/exports/{job['id']}/file")
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    settings.LEDGER_EXPORT_DIRECT_ROWS = 500
+    page = sheet_rows(content_of(page_export(org.office_supervisor, {"year": "2026"})))
+    assert sheet_rows(content_of(response)) == page
+    assert AuditEvent.objects.filter(verb="export_ledger").count() == 2  # the worker's, page's
+
+    # Nobody else sees it.
+    other = Api(client, org.leader_in_charge)
+    assert_error(other.get(f"/ledger/exports/{job['id']}"), 404, "not_found")
+    assert_error(other.get(f"/ledger/exports/{job['id']}/file"), 404, "not_found")
+
+
+def test_a_background_export_with_a_bad_filter_is_refused_and_nothing_is_queued(
+    client: Client, org: Org, mixed_items: dict[str, Item]
+) -> None:
+    person = Api(client, org.office_supervisor)
+    body = assert_error(person.send("POST", "/ledger/exports?lead_unit=999999"), 400, "invalid")
+    assert "lead_unit" in body["errors"]
+    assert not LedgerExport.objects.exists()
 
 
 def test_the_export_needs_a_token(client: Client, org: Org) -> None:

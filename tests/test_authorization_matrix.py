@@ -408,6 +408,12 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
         ),
     ),
     (by_name("api-v1:export_ledger"), Rule(SIGNED_IN)),  # an .xlsx: its cells are searched
+    # A background export: queued for anyone signed in; read by its requester only.
+    (by_name("api-v1:request_ledger_export"), Rule(SIGNED_IN, ok=(202,))),
+    (
+        by_name("api-v1:read_ledger_export", "api-v1:download_ledger_export"),
+        Rule(SIGNED_IN, ok=(404,), params=(("export_id", "missing"),)),
+    ),
     (by_name("api-v1:list_ledger_imports"), Rule(LEDGER_IMPORTER)),
     (by_name("api-v1:upload_ledger"), Rule(LEDGER_IMPORTER, ok=(400,))),  # without a file
     (

@@ -1,10 +1,14 @@
 """The ledger's Excel file over the API: the export, and the import in two steps.
 
-Export: `GET /ledger/export` takes the ledger page's filters and sort and answers the
-same .xlsx as the page's export link (`duban.ledger.views.export`): the rows come from
-`duban.web.views.ledger_items` (the visibility rule, the same filters, the same
-order), the workbook from `duban.ledger.export.write_ledger`, and the export is
-audited by `actions.record_export`.
+Export, as the page's export link (`duban.ledger.views.export`): the rows are the
+ledger page's for the same filters and sort (`duban.ledger.exporting`, over
+`duban.web.views.ledger_items`: the visibility rule), the workbook is
+`duban.ledger.export.write_ledger`'s, and every export is audited. A selection of up
+to settings.LEDGER_EXPORT_DIRECT_ROWS rows is answered at once by `GET
+/ledger/export`; a larger one (up to `exporting.PAGE_EXPORT_LIMIT`) is written by a
+worker: `POST /ledger/exports` queues it (`exporting.request_export`), `GET
+/ledger/exports/{id}` shows its progress, `GET /ledger/exports/{id}/file` downloads it.
+Only its requester sees an export; anyone else's answers 404 like a missing id.
 
 Import (office supervisors only, as the page): `POST /ledger/imports` uploads an .xlsx
 (multipart/form-data) and answers with the report of its dry run
@@ -15,9 +19,11 @@ or imports it; anyone else's answers 404 like a missing id.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,25 +32,19 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 from duban.attachments.uploads import oversized_uploads
 from duban.attachments.validation import clean_name
 from duban.items.errors import ActionError, InvalidInput
-from duban.ledger import actions
+from duban.ledger import actions, exporting
 from duban.ledger.actions import _require_supervisor
-from duban.ledger.export import CONTENT_TYPE, ledger_title, write_ledger
+from duban.ledger.export import CONTENT_TYPE
 from duban.ledger.importing import MAX_BYTES
-from duban.ledger.models import LedgerImport
-from duban.ledger.views import (
-    PAGE_EXPORT_LIMIT,
-    SPOOL_BYTES,
-    applied_filters,
-    describe_filters,
-    export_filename,
-)
+from duban.ledger.models import ExportStatus, LedgerExport, LedgerImport
+from duban.ledger.views import SPOOL_BYTES
 from duban.web.views import ledger_items
 
 from . import present
 from .errors import NotFound
 from .items import READ_ERRORS, _user
 from .schemas import ErrorOut, Id
-from .schemas_reports import LedgerExportQuery, LedgerImportOut, ReportYear
+from .schemas_reports import LedgerExportOut, LedgerExportQuery, LedgerImportOut, ReportYear
 
 router = Router(tags=["台账导出与导入"])
 
@@ -56,6 +56,16 @@ class TooManyRows(ActionError):
     status = 400
 
 
+class BackgroundExport(ActionError):
+    code = "background_export"
+    status = 409
+
+
+class ExportNotReady(ActionError):
+    code = "export_not_ready"
+    status = 409
+
+
 class ImportFailed(ActionError):
     code = "import_failed"
     status = 409
@@ -64,53 +74,153 @@ class ImportFailed(ActionError):
 # ----------------------------------------------------------------------------- export
 
 
-@router.get(
-    "/export",
-    response={200: None, **READ_ERRORS},
-    summary=gettext_noop("导出台账（Excel）"),
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "督办工作台账 .xlsx（Content-Disposition: attachment）",
-                "content": {CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
-)
-def export_ledger(request: HttpRequest, filters: Query[LedgerExportQuery]) -> FileResponse:
-    """The ledger as the page exports it: the items you may see, with the ledger
-    page's filters and sort, one row each, as an .xlsx workbook (at most 10,000 rows;
-    a larger ledger is exported with `manage.py export_ledger`)."""
-    user = _user(request)
+def _page_query(filters: LedgerExportQuery) -> QueryDict:
+    """The filters as the ledger page's query string."""
     query = QueryDict(mutable=True)
     for name, value in filters.dict(exclude_none=True).items():
         query[name] = str(value)
+    return query
+
+
+def _checked(user: Any, filters: LedgerExportQuery) -> tuple[QueryDict, int]:
+    """The page's query for `filters`, and its number of rows. A filter the page would
+    ignore as invalid is refused here (the file would otherwise hold more rows than
+    asked for); so is a selection above the page's limit."""
+    query = _page_query(filters)
     form, items = ledger_items(user, query)
     if form.errors:
         errors = {
-            name: "；".join(str(m) for m in messages) for name, messages in form.errors.items()
+            name: "；".join(str(message) for message in messages)
+            for name, messages in form.errors.items()
         }
         raise InvalidInput(
             _("筛选条件有误：%(fields)s。") % {"fields": "、".join(errors)}, errors=errors
         )
     count = items.count()
-    if count > PAGE_EXPORT_LIMIT:
-        raise TooManyRows(
+    if count > exporting.PAGE_EXPORT_LIMIT:
+        raise TooManyRows(exporting.too_many(count))
+    return query, count
+
+
+XLSX_ANSWER = {
+    "description": "督办工作台账 .xlsx（Content-Disposition: attachment）",
+    "content": {CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+@router.get(
+    "/export",
+    response={200: None, **READ_ERRORS, 409: ErrorOut},
+    summary=gettext_noop("导出台账（Excel）"),
+    openapi_extra={"responses": {"200": XLSX_ANSWER}},
+)
+def export_ledger(request: HttpRequest, filters: Query[LedgerExportQuery]) -> FileResponse:
+    """The ledger as the page exports it: the items you may see, with the ledger
+    page's filters and sort, one row each, as an .xlsx workbook. Above
+    LEDGER_EXPORT_DIRECT_ROWS rows (500 by default) the answer is 409
+    `background_export`: queue it with `POST /ledger/exports` instead."""
+    user = _user(request)
+    query, count = _checked(user, filters)
+    if count > settings.LEDGER_EXPORT_DIRECT_ROWS:
+        raise BackgroundExport(
             _(
-                "符合条件的事项共%(count)d项，超过导出的上限%(limit)d项。请缩小筛选范围"
-                "（例如按年度或来源类别），或请系统管理员用命令 export_ledger 导出。"
+                "符合条件的事项共%(count)d项，超过直接导出的上限%(limit)d项。"
+                "请用 POST /api/v1/ledger/exports 在后台生成，完成后下载。"
             )
-            % {"count": count, "limit": PAGE_EXPORT_LIMIT}
+            % {"count": count, "limit": settings.LEDGER_EXPORT_DIRECT_ROWS}
         )
-    year = applied_filters(form).get("year")
-    description = describe_filters(form)
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # FileResponse closes it
-    result = write_ledger(items, spool, title=ledger_title(year), filters=description, total=count)
-    applied = {name: str(value) for name, value in applied_filters(form).items()}
-    actions.record_export(user, filters=applied, description=description, result=result, via="api")
+    result, form = exporting.write_page_export(user, query, spool)
+    applied = exporting.applied_filters(form)
+    actions.record_export(
+        user,
+        filters={name: str(value) for name, value in applied.items()},
+        description=exporting.describe_filters(form),
+        result=result,
+        via="api",
+    )
     spool.seek(0)
     return FileResponse(
-        spool, as_attachment=True, filename=export_filename(year), content_type=CONTENT_TYPE
+        spool,
+        as_attachment=True,
+        filename=exporting.export_filename(applied.get("year")),
+        content_type=CONTENT_TYPE,
+    )
+
+
+def ledger_export(row: LedgerExport) -> dict[str, Any]:
+    done = row.status == ExportStatus.DONE
+    return {
+        "id": row.pk,
+        "status": row.status,
+        "status_label": str(row.get_status_display()),
+        "description": row.description,
+        "total": row.total,
+        "written": row.written,
+        "percent": row.percent,
+        "filename": row.filename,
+        "size": row.size,
+        "message": row.message,
+        "created_at": present.local(row.created_at),
+        "finished_at": present.local(row.finished_at),
+        "download_url": f"/api/v1/ledger/exports/{row.pk}/file" if done else None,
+    }
+
+
+def _own_export(user: Any, export_id: int) -> LedgerExport:
+    row = LedgerExport.objects.defer("content").filter(pk=export_id, requested_by=user).first()
+    if row is None:
+        raise NotFound(_("台账导出记录不存在。"))
+    return row
+
+
+@router.post(
+    "/exports",
+    response={202: LedgerExportOut, **READ_ERRORS},
+    summary=gettext_noop("在后台导出台账（Excel）"),
+)
+def request_ledger_export(
+    request: HttpRequest, filters: Query[LedgerExportQuery]
+) -> Status[dict[str, Any]]:
+    """Queue the export of the ledger page's rows for these filters (as query
+    parameters, like `GET /ledger/export`) for a worker, as the page's 后台生成 does;
+    one export of yours waits at a time. Poll `GET /ledger/exports/{id}` until its
+    status is `done`, then download its `download_url`."""
+    user = _user(request)
+    query, _count = _checked(user, filters)
+    row = exporting.request_export(user, query)
+    return Status(202, ledger_export(_own_export(user, row.pk)))
+
+
+@router.get(
+    "/exports/{export_id}",
+    response={200: LedgerExportOut, **READ_ERRORS},
+    summary=gettext_noop("后台台账导出的进度"),
+)
+def read_ledger_export(request: HttpRequest, export_id: Id) -> dict[str, Any]:
+    """One of your exports: queued, running (with the rows written so far), done,
+    failed (with why) or expired (files are kept LEDGER_EXPORT_KEEP_HOURS hours)."""
+    return ledger_export(_own_export(_user(request), export_id))
+
+
+@router.get(
+    "/exports/{export_id}/file",
+    response={200: None, **READ_ERRORS, 409: ErrorOut},
+    summary=gettext_noop("下载后台导出的台账"),
+    openapi_extra={"responses": {"200": XLSX_ANSWER}},
+)
+def download_ledger_export(request: HttpRequest, export_id: Id) -> FileResponse:
+    """The finished file of one of your exports (409 while it is not done, or once
+    it has expired)."""
+    row = _own_export(_user(request), export_id)
+    if row.status != ExportStatus.DONE:
+        raise ExportNotReady(_("该导出文件尚未生成或已过期，不能下载。"))
+    content = LedgerExport.objects.values_list("content", flat=True).get(pk=row.pk)
+    return FileResponse(
+        io.BytesIO(bytes(content or b"")),
+        as_attachment=True,
+        filename=row.filename,
+        content_type=CONTENT_TYPE,
     )
 
 

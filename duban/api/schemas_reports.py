@@ -239,6 +239,22 @@ class LedgerExportQuery(Schema):
     ) = Field(None, description="排序，默认 -number（台账编号倒序）")
 
 
+class LedgerExportOut(Schema):
+    id: int
+    status: str = Field(description="queued、running、done、failed 或 expired")
+    status_label: str
+    description: str = Field(description="筛选条件")
+    total: int
+    written: int
+    percent: int
+    filename: str
+    size: int
+    message: str = Field(description="生成失败时的原因")
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    download_url: str | None = Field(description="完成后下载文件的接口地址")
+
+
 class ImportProblem(Schema):
     row: int | None
     text: str
