@@ -22,6 +22,7 @@ from duban.items import actions
 from duban.items.models import Item, Notice
 from duban.items.states import Status
 from tests.conftest import PASSWORD, Org, advance, establish
+from tests.test_api_reports import NEW_OPERATIONS as REPORTS_LEDGER_CALENDAR_OPERATIONS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2026, 9, 28, 10, 0, tzinfo=SHANGHAI)  # a working day, official calendar
@@ -299,6 +300,8 @@ def test_openapi_document_lists_every_endpoint(client: Client, db: Any) -> None:
         "/api/v1/webhooks/{endpoint_id}/secret",
         "/api/v1/webhooks/{endpoint_id}/ping",
         "/api/v1/webhooks/{endpoint_id}/deliveries",
+        # Figures, ledger file and calendar (tests/test_api_reports.py and its siblings)
+        *(path for _method, path in REPORTS_LEDGER_CALENDAR_OPERATIONS),
     } == set(document["paths"])
     assert document["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http",

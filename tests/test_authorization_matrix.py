@@ -167,6 +167,12 @@ ATTACHMENT = "attachment"  # downloading, by the attachment's id: whoever sees i
 # changes nothing, no answer shows an item hidden from its reader, and an item-scoped
 # one answers a hidden item like a missing id.
 OVERSIGHT = "oversight"
+# The figures, the ledger file and the calendar over the API (duban.api.reports,
+# .ledger, .calendar): the pages' rules, settled here exactly.
+REPORT_READER = "report reader"  # office supervisors and school leaders
+ASSESSMENT_READER = "assessment reader"  # those, and a unit's head and liaison (own unit)
+LEDGER_IMPORTER = "ledger importer"  # office supervisors, each with their own uploads
+CALENDAR_ADMIN = "calendar admin"  # the system administrator
 
 
 @dataclass(frozen=True)
@@ -408,6 +414,46 @@ RULES: list[tuple[Callable[[Route], bool], Rule]] = [
         by_name("item-part-action"),
         Rule(OVERSIGHT, ("POST",), item_scoped=True, variants=("sign_part",)),
     ),
+    # The figures and reports, the ledger file and the calendar over the API.
+    (
+        by_name(
+            "api-v1:read_dashboard",
+            "api-v1:list_meetings",
+            "api-v1:list_leaders",
+            "api-v1:read_period",
+        ),
+        Rule(REPORT_READER),
+    ),
+    (
+        by_name("api-v1:read_meeting"),
+        Rule(REPORT_READER, params=(("source_body", "=president_meeting"), ("minutes", "today"))),
+    ),
+    (by_name("api-v1:read_leader"), Rule(REPORT_READER, params=(("leader_id", "leader"),))),
+    (by_name("api-v1:read_assessment", "api-v1:export_assessment"), Rule(ASSESSMENT_READER)),
+    (
+        by_name("api-v1:read_assessment_figure"),
+        Rule(
+            ASSESSMENT_READER,
+            params=(("year", "year"), ("unit_id", "lead_unit"), ("figure", "=led")),
+        ),
+    ),
+    (by_name("api-v1:export_ledger"), Rule(SIGNED_IN)),  # an .xlsx: its cells are searched
+    # A background export: queued for anyone signed in; read by its requester only.
+    (by_name("api-v1:request_ledger_export"), Rule(SIGNED_IN, ok=(202,))),
+    (
+        by_name("api-v1:read_ledger_export", "api-v1:download_ledger_export"),
+        Rule(SIGNED_IN, ok=(404,), params=(("export_id", "missing"),)),
+    ),
+    (by_name("api-v1:list_ledger_imports"), Rule(LEDGER_IMPORTER)),
+    (by_name("api-v1:upload_ledger"), Rule(LEDGER_IMPORTER, ok=(400,))),  # without a file
+    (
+        by_name("api-v1:read_ledger_import", "api-v1:confirm_ledger_import"),
+        Rule(LEDGER_IMPORTER, ok=(404,), params=(("import_id", "missing"),)),
+    ),
+    (by_name("api-v1:read_calendar_year"), Rule(SIGNED_IN, params=(("year", "=2026"),))),
+    (by_name("api-v1:edit_calendar_day"), Rule(CALENDAR_ADMIN, params=(("day", "=2026-10-12"),))),
+    (by_name("api-v1:load_calendar_year"), Rule(CALENDAR_ADMIN, params=(("year", "=2026"),))),
+    (by_name("api-v1:load_holiday_notice"), Rule(CALENDAR_ADMIN)),  # a preview: no change
     # The three administrators (三员分立).
     (by_name("account-locks"), Rule(SECURITY_ADMIN, ("GET", "POST"), ok=(200, 302))),
     (by_name("two-factor-devices"), Rule(SECURITY_ADMIN)),
@@ -949,6 +995,13 @@ def api_body(action: str, item: Item | None, leader: User, liaison: User) -> Any
     return bodies[action]
 
 
+# A notice for a year the seed does not hold (tests/test_holiday_notice.py's).
+HOLIDAY_NOTICE_2027 = """国务院办公厅关于2027年部分节假日安排的通知
+一、元旦：2026年12月31日（周四）至2027年1月3日（周日）放假调休，共4天。1月9日（周六）上班。
+二、春节：2月6日（周六）至13日（周六）放假调休，共8天。2月20日（周六）上班。
+"""
+
+
 def establish_data(world: World, route: Route) -> dict[str, Any]:
     lead_unit = world.items["ordinary"].lead_unit
     data: dict[str, Any] = {
@@ -990,6 +1043,12 @@ def body_for(world: World, case: Case, method: str, target: Target) -> Any:
         return {"who": "self", "reason": reason}
     if rule.access == ESTABLISH:
         return establish_data(world, case.route)
+    if rule.access == CALENDAR_ADMIN:
+        if case.route.name == "api-v1:edit_calendar_day":
+            return {"kind": "holiday", "note": "校庆日"}
+        if method == "PUT":  # a year's calendar file
+            return {"text": "2026-10-12 休息日 校庆日"}
+        return {"text": HOLIDAY_NOTICE_2027}
     if rule.access == TOKEN:
         user = world.people[target.persona]
         if user is None:
@@ -1180,6 +1239,28 @@ def expect(world: World, case: Case, persona: str, method: str, target: Target) 
         if rule.item_scoped and not visible:
             return hidden
         return Expect((200, 302, 400, 403, 404), change=None)
+    if access == REPORT_READER:
+        if user.role not in (Role.OFFICE_SUPERVISOR, Role.SCHOOL_LEADER):
+            return forbidden
+        if "minutes" in parameters(route.path):
+            # Every item of the world is of today's 校长办公会: a meeting is found while
+            # one of them is visible (the recused supervisor sees none).
+            return Expect((200,) if world.visible[persona] else (404,))
+        return Expect(rule.ok or (200,))
+    if access == ASSESSMENT_READER:
+        allowed = Expect((200,), change=None if route.path.endswith("export") else False)
+        if user.role in (Role.OFFICE_SUPERVISOR, Role.SCHOOL_LEADER):
+            return allowed  # an export is audited
+        unit_id = world.items["ordinary"].lead_unit_id
+        own_unit = "unit_id" not in parameters(route.path) or user.unit_id == unit_id
+        unit_contact = user.role in (Role.UNIT_HEAD, Role.LIAISON) and user.unit_id
+        return allowed if unit_contact and own_unit else forbidden
+    if access == LEDGER_IMPORTER:
+        return Expect(rule.ok or (200,)) if is_office else forbidden
+    if access == CALENDAR_ADMIN:
+        if persona != "system_admin":
+            return forbidden
+        return Expect((200,), change=method == "PUT")
     if access == SIGNED_IN:
         if rule.ok:
             return Expect(rule.ok, change=None)

@@ -24,13 +24,16 @@ from duban.organisation.models import Unit
 from . import openapi, present
 from .attachments import router as attachments_router
 from .documents import router as documents_router
+from .calendar import router as calendar_router
 from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router
+from .ledger import router as ledger_router
 from .parsing import StrictJSONParser
 from .parts import router as parts_router
 from .recusal import router as recusal_router
 from .rendering import ChineseJSONRenderer
+from .reports import router as reports_router
 from .schemas import (
     ErrorOut,
     MeOut,
@@ -79,6 +82,9 @@ api.add_router("/items", parts_router)
 api.add_router("/", spotchecks_router)
 api.add_router("/", documents_router)
 api.add_router("/webhooks", "duban.api.webhooks.router")
+api.add_router("/reports", reports_router)
+api.add_router("/ledger", ledger_router)
+api.add_router("/calendar", calendar_router)
 
 
 def current_user(request: HttpRequest) -> Any:

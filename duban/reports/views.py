@@ -150,8 +150,11 @@ def _csv_cell(value: Any) -> str:
 @login_required
 def assessment_csv(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    units = _assessment_units(user)
-    year = _year(request)
+    return assessment_csv_response(user, _assessment_units(user), _year(request))
+
+
+def assessment_csv_response(user: User, units: Any, year: int) -> HttpResponse:
+    """The assessment of `units` as a CSV download, audited (the page's and the API's)."""
     data = figures.compute_assessment(user, year, units)
     actions.record_assessment_export(user, year=year, units=len(data.rows))
     response = HttpResponse(content_type="text/csv; charset=utf-8")

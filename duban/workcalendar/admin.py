@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,10 +20,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from duban.accounts.admin_audit import AuditedAdmin, record_admin_change, snapshot
-from duban.audit.models import record
-from duban.items.actions.recompute import recompute_working_day_deadlines
-from duban.workcalendar.calendar import CalendarFileError, load_year, set_day
+from duban.accounts.admin_audit import AuditedAdmin
+from duban.items.errors import ActionError
+from duban.workcalendar.actions import edit_day, load_calendar_year
 from duban.workcalendar.models import CalendarDay, CalendarYear, DayKind
 from duban.workcalendar.notice import (
     DayChange,
@@ -185,19 +183,13 @@ class CalendarYearAdmin(AuditedAdmin, admin.ModelAdmin):
             if form.is_valid():
                 year = form.cleaned_data["year"]
                 try:
-                    with transaction.atomic():
-                        stored = load_year(year, form.cleaned_data["file"], source=_("文件导入"))
-                        recounted = recompute_working_day_deadlines(year, request.user)
-                        record(
-                            request.user,
-                            "admin_load_calendar",
-                            _("导入%(year)d年日历（%(days)d天），该年度设为正式")
-                            % {"year": year, "days": stored},
-                            data={"year": year, "days": stored},
-                        )
-                except CalendarFileError as error:
-                    form.add_error("file", str(error))
+                    recounted = load_calendar_year(
+                        request.user, year, form.cleaned_data["file"], source=_("文件导入")
+                    )
+                except ActionError as error:
+                    form.add_error("file", error.message)
                 else:
+                    stored = recounted.days
                     self.message_user(
                         request,
                         _(
@@ -325,12 +317,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
         # Through the calendar module, so a year edited for the first time gets all
         # its days stored (see set_day).
+        # Audited, and the year's working-day deadlines counted again (R-D6).
         assert isinstance(obj, CalendarDay)
-        names = ["kind", "note"]
-        with transaction.atomic():
-            previous = CalendarDay.objects.filter(day=obj.day).first()
-            before = snapshot(previous, names) if previous is not None else None
-            stored = set_day(obj.day, obj.kind, obj.note)
-            obj.pk = stored.pk
-            record_admin_change(request.user, stored, before, snapshot(stored, names))
-            recompute_working_day_deadlines(obj.day.year, request.user)  # R-D6
+        edited = edit_day(request.user, obj.day, obj.kind, obj.note)
+        obj.pk = edited.day.pk

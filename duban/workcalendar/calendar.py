@@ -42,6 +42,7 @@ __all__ = [
     "set_day",
     "subtract_workdays",
     "workdays_between",
+    "year_schedule",
     "year_status",
 ]
 
@@ -396,3 +397,40 @@ def set_day(day: date, kind: str, note: str = "") -> CalendarDay:
         day=day, defaults={"kind": kind, "note": note}
     )
     return stored
+
+
+# -- reading a year, as people read it ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    year: int
+    provisional: bool
+    source: str
+    workdays: int
+    # The stored days whose kind is not the Monday-to-Friday default: the statutory
+    # holidays on weekdays and the make-up working days on weekends, in date order.
+    exceptions: list[CalendarDay]
+
+
+def year_schedule(year: int) -> YearSchedule:
+    """`year` as the calendar counts it (two queries): a year with no rows is Monday to
+    Friday and provisional."""
+    _check_year(year)
+    row = CalendarYear.objects.filter(year=year).first()
+    stored = {day.day: day for day in CalendarDay.objects.filter(day__year=year).order_by("day")}
+    workdays = 0
+    exceptions = []
+    for day in _days_of_year(year):
+        found = stored.get(day)
+        kind = found.kind if found is not None else _default_kind(day)
+        workdays += kind == DayKind.WORKDAY
+        if found is not None and kind != _default_kind(day):
+            exceptions.append(found)
+    return YearSchedule(
+        year=year,
+        provisional=row is None or row.status != YearStatus.OFFICIAL,
+        source=row.source if row is not None else "",
+        workdays=workdays,
+        exceptions=exceptions,
+    )
