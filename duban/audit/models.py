@@ -98,6 +98,9 @@ class Entry:
     item: Any = None
     unit: Any = None
     data: dict[str, Any] | None = None
+    # When the event happened, if not now: a batch of steps each taken at its own
+    # moment (a ledger's filled-in history, `duban.ledger.actions`).
+    created_at: Any = None
 
 
 class AuditCheckpoint(models.Model):
@@ -153,7 +156,7 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             sequence += 1
             event = AuditEvent(
                 sequence=sequence,
-                created_at=now,
+                created_at=entry.created_at or now,
                 actor=entry.actor if getattr(entry.actor, "pk", None) else None,
                 verb=entry.verb,
                 summary=entry.summary,
