@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from duban import clock
@@ -181,11 +181,17 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             )
             events.append(event)
         AuditEvent.objects.bulk_create(events)
-        for event in events:
-            head.sequence = event.sequence
-            head.last_hash = event.hash
-            head.signature = head_signature(head.sequence, head.last_hash)
-            head.save(update_fields=["sequence", "last_hash", "signature"])
+        # One statement per event, sent together (the trigger checks each step).
+        table = connection.ops.quote_name(AuditHead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET sequence = %s, last_hash = %s, signature = %s "  # noqa: S608
+                "WHERE id = %s",
+                [
+                    (event.sequence, event.hash, head_signature(event.sequence, event.hash), 1)
+                    for event in events
+                ],
+            )
         return events
 
 

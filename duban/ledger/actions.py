@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,13 +44,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban import clock
-from duban.audit.models import record
+from duban.audit.models import Entry, record, record_many
 from duban.items import actions as item_actions
 from duban.items.errors import ActionError, InvalidInput, PermissionRefused
 from duban.items.models import DecisionKind, ExtensionStatus, Item, Notice, SourceKind
 from duban.items.states import Status
 from duban.notify.outbox import inbox_only
-from duban.organisation.models import Role
+from duban.organisation.models import Role, User
 
 from .export import ExportResult
 from .importing import FIELDS, ImportFileError, ImportRow, Problem, check_xlsx, read_ledger
@@ -128,10 +129,12 @@ def import_ledger(
     filename: str,
     year: int | None = None,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import (or, with `dry_run`, check) an Excel ledger; see the module docstring.
     Raises PermissionRefused for anyone but an office supervisor; everything wrong
-    with the file or its rows is in the report, and then nothing is written."""
+    with the file or its rows is in the report, and then nothing is written.
+    `progress(rows done, rows to do)` is called after each batch of rows."""
     _require_supervisor(actor)
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
@@ -148,27 +151,28 @@ def import_ledger(
     if read.mapping is None or (report.problems and not read.rows):
         return report
     source = _("《%(file)s》") % {"file": filename}
+    total = len(read.rows)
     try:
         with transaction.atomic():
             archived: list[tuple[dict[str, Any], Item]] = []
-            for row in read.rows:
-                try:
-                    with transaction.atomic():
-                        item = _import_row(actor, row, source)
-                except ActionError as error:
-                    report.add([Problem(row.number, error.message)])
-                    continue
-                report.created.append(
-                    {
-                        "row": row.number,
-                        "number": item.ledger_number,
-                        "title": item.title,
-                        "status": str(Status(item.status).label),
-                        "original_number": row.original_number,
-                    }
-                )
-                if row.status == Status.ARCHIVED:
-                    archived.append((report.created[-1], item))
+            done = 0
+            for chunk in _chunks(read.rows):
+                imported = _import_chunk(actor, chunk, source, report)
+                for row, item in imported:
+                    report.created.append(
+                        {
+                            "row": row.number,
+                            "number": item.ledger_number,
+                            "title": item.title,
+                            "status": str(Status(item.status).label),
+                            "original_number": row.original_number,
+                        }
+                    )
+                    if row.status == Status.ARCHIVED:
+                        archived.append((report.created[-1], item))
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
             if archived and not report.problems:
                 try:
                     _file_archived(actor, [item for _entry, item in archived])
@@ -261,6 +265,183 @@ def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput
     return data
 
 
+# Rows taken through the batch actions together (`_import_chunk`).
+BATCH_SIZE = 500
+
+
+def _is_common(row: ImportRow) -> bool:
+    """Whether a row's history is the common one that the batch actions take for many
+    rows at once — established, assigned, signed for, reported and accepted, each on
+    its date — with no return, extension, termination or later deadline change."""
+    if row.extension is not None or row.termination is not None:
+        return False
+    if row.status == Status.RETURNED:
+        return False
+    if row.deadline is None:
+        return True
+    if row.source_kind == SourceKind.ANNUAL:
+        return row.deadline == dt.date(row.year, 12, 31)
+    return row.deadline == row.first_deadline
+
+
+def _is_reported(row: ImportRow) -> bool:
+    """Whether the row's item reached the completion report (R-F4)."""
+    return row.status in (Status.SUBMITTED, Status.COMPLETED) or row.closes == Status.COMPLETED
+
+
+def _chunks(rows: list[ImportRow]) -> Iterator[list[ImportRow]]:
+    """The rows in their order: runs of common rows up to BATCH_SIZE, and each other
+    row alone, so that items are numbered in the order of their rows."""
+    run: list[ImportRow] = []
+    for row in rows:
+        if _is_common(row):
+            run.append(row)
+            if len(run) == BATCH_SIZE:
+                yield run
+                run = []
+            continue
+        if run:
+            yield run
+            run = []
+        yield [row]
+    if run:
+        yield run
+
+
+def _import_chunk(
+    actor: Any, chunk: list[ImportRow], source: str, report: ImportReport
+) -> list[tuple[ImportRow, Item]]:
+    """The chunk's rows as items; each refusal is added to the report by its row."""
+    if len(chunk) == 1 and not _is_common(chunk[0]):
+        row = chunk[0]
+        try:
+            with transaction.atomic():
+                return [(row, _import_row(actor, row, source))]
+        except ActionError as error:
+            report.add([Problem(row.number, error.message)])
+            return []
+    with inbox_only():
+        return _CommonRows(actor, chunk, source, report).run()
+
+
+class _CommonRows:
+    """Common rows taken together: each step of every row by the batch action, by the
+    person who takes it and on its own date, as `_RowImport` takes one row."""
+
+    def __init__(
+        self, actor: Any, rows: list[ImportRow], source: str, report: ImportReport
+    ) -> None:
+        self.actor, self.rows, self.source, self.report = actor, rows, source, report
+        self.moments = {row.number: _Moments() for row in rows}
+        self.items: dict[int, Item] = {}  # row number -> item, while no step refused it
+        self.steps: dict[int, list[str]] = {row.number: [] for row in rows}
+
+    def run(self) -> list[tuple[ImportRow, Item]]:
+        self._establish()
+        self._take(
+            item_actions.assign_items,
+            "assign",
+            lambda row: row.status != Status.ESTABLISHED,
+            lambda row: self.actor,
+            lambda row: row.assigned_on or row.established_on,
+        )
+        self._take(
+            item_actions.sign_for_items,
+            "sign_for",
+            lambda row: row.status in SIGNED_STATUSES or row.closes == Status.COMPLETED,
+            lambda row: row.lead_unit.liaison,
+            lambda row: row.assigned_on or row.established_on,
+            _("签收"),
+        )
+        self._take(
+            item_actions.draft_completion_reports,
+            "draft",
+            _is_reported,
+            lambda row: row.lead_unit.liaison,
+            lambda row: row.submitted_on or row.completed_on,
+            text=lambda row: _report_text(row, self.source),
+        )
+        self._take(
+            item_actions.confirm_reports,
+            "confirm",
+            _is_reported,
+            lambda row: row.lead_unit.head,
+            lambda row: row.submitted_on or row.completed_on,
+            _("办结报告及确认"),
+        )
+        self._take(
+            item_actions.review_reports,
+            "accept",
+            lambda row: row.closes == Status.COMPLETED,
+            lambda row: self.actor,
+            lambda row: row.completed_on,
+            _("审核办结"),
+            text=lambda row: _("据原台账补录审核，事项办结。"),
+        )
+        closed = [
+            self.items[row.number] for row in self.rows if row.closes and row.number in self.items
+        ]
+        _mark_filled_in_notices_read(closed)
+        record_many(
+            [
+                _row_entry(self.actor, row, self.source, self.steps[row.number], item)
+                for row in self.rows
+                if (item := self.items.get(row.number)) is not None
+            ]
+        )
+        return [(row, self.items[row.number]) for row in self.rows if row.number in self.items]
+
+    def _establish(self) -> None:
+        inputs, moments = [], []
+        for row in self.rows:
+            moment = self.moments[row.number].at(row.established_on or row.assigned_on, "establish")
+            with clock.frozen_at(moment):
+                inputs.append(_establish_input(row, self.source))
+            moments.append(moment)
+        refused: item_actions.Refusals = {}
+        items = item_actions.establish_items(self.actor, inputs, moments=moments, refused=refused)
+        for row, item in zip(self.rows, items, strict=True):
+            if item is not None:
+                self.items[row.number] = item
+        self._refused(self.rows, refused)
+
+    def _take(
+        self,
+        action: Callable[..., Any],
+        step: str,
+        applies: Callable[[ImportRow], bool],
+        person: Callable[[ImportRow], Any],
+        day: Callable[[ImportRow], dt.date | None],
+        label: str = "",
+        *,
+        text: Callable[[ImportRow], str] | None = None,
+    ) -> None:
+        rows = [row for row in self.rows if row.number in self.items and applies(row)]
+        steps = [
+            item_actions.Step(
+                person(row),
+                self.items[row.number],
+                at=self.moments[row.number].at(day(row), step),
+                text=text(row) if text is not None else "",
+            )
+            for row in rows
+        ]
+        refused: item_actions.Refusals = {}
+        action(steps, refused=refused)
+        for index, (row, taken) in enumerate(zip(rows, steps, strict=True)):
+            if index in refused:
+                continue
+            self.items[row.number] = taken.item  # as the step's lock re-read it
+            if label:
+                self.steps[row.number].append(label)
+        self._refused(rows, refused)
+
+    def _refused(self, rows: list[ImportRow], refused: item_actions.Refusals) -> None:
+        for index, error in sorted(refused.items()):
+            self.items.pop(rows[index].number, None)
+            self.report.add([Problem(rows[index].number, error.message)])
+
+
 def _import_row(actor: Any, row: ImportRow, source: str) -> Item:
     # The steps happened long ago: their notices go to the inbox, never out by email/SMS.
     with inbox_only():
@@ -303,7 +484,7 @@ class _RowImport:
         if row.closes == Status.TERMINATED:
             self._terminate()
         if row.closes:
-            _mark_filled_in_notices_read(self.item)
+            _mark_filled_in_notices_read([self.item])
         self._record()
         self.item.refresh_from_db()
         return self.item
@@ -369,15 +550,10 @@ class _RowImport:
     def _report(self) -> None:
         row = self.row
         submitted = row.submitted_on or row.completed_on
-        text = _("【据原台账补录】原台账%(source)s第%(row)d行记载该事项已办结%(date)s。") % {
-            "source": self.source,
-            "row": row.number,
-            "date": _("（%(day)s）") % {"day": row.completed_on.isoformat()}
-            if row.completed_on
-            else "",
-        }
         with self.at(submitted, "draft"):
-            item_actions.draft_completion_report(self.liaison, self._reload(), text)
+            item_actions.draft_completion_report(
+                self.liaison, self._reload(), _report_text(row, self.source)
+            )
         with self.at(submitted, "confirm"):
             item_actions.confirm_report(self.head, self._reload())
         self.steps.append(_("办结报告及确认"))
@@ -409,21 +585,36 @@ class _RowImport:
         self.steps.append(_("终止决定"))
 
     def _record(self) -> None:
-        row = self.row
-        summary = _("据台账%(source)s第%(row)d行导入") % {"source": self.source, "row": row.number}
-        if row.original_number:
-            summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
-        if self.steps:
-            summary += _("；%(steps)s系按原台账补录，非在系统中办理") % {
-                "steps": "、".join(self.steps)
-            }
-        record(
-            self.actor,
-            "import_ledger_row",
-            summary,
-            item=self.item,
-            data={"file": self.source, "row": row.number, "original_number": row.original_number},
-        )
+        entry = _row_entry(self.actor, self.row, self.source, self.steps, self.item)
+        record_many([entry])
+
+
+def _report_text(row: ImportRow, source: str) -> str:
+    """The completion report filled in from the old ledger."""
+    return _("【据原台账补录】原台账%(source)s第%(row)d行记载该事项已办结%(date)s。") % {
+        "source": source,
+        "row": row.number,
+        "date": _("（%(day)s）") % {"day": row.completed_on.isoformat()}
+        if row.completed_on
+        else "",
+    }
+
+
+def _row_entry(actor: Any, row: ImportRow, source: str, steps: list[str], item: Item) -> Entry:
+    """The `import_ledger_row` event of a row's item: which file and row, the old
+    number, and which steps were filled in from the old ledger."""
+    summary = _("据台账%(source)s第%(row)d行导入") % {"source": source, "row": row.number}
+    if row.original_number:
+        summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
+    if steps:
+        summary += _("；%(steps)s系按原台账补录，非在系统中办理") % {"steps": "、".join(steps)}
+    return Entry(
+        actor,
+        "import_ledger_row",
+        summary,
+        item=item,
+        data={"file": source, "row": row.number, "original_number": row.original_number},
+    )
 
 
 def _file_archived(actor: Any, items: list[Item]) -> None:
@@ -438,11 +629,15 @@ def _file_archived(actor: Any, items: list[Item]) -> None:
         file_volume(actor, year, items=filed)
 
 
-def _mark_filled_in_notices_read(item: Item) -> None:
-    """A closed item's filled-in steps need no one's attention now."""
-    notices = Notice.objects.filter(item=item, read_at__isnull=True).select_related("recipient")
-    for notice in notices:
-        item_actions.mark_notice_read(notice.recipient, notice.pk)
+def _mark_filled_in_notices_read(items: list[Item]) -> None:
+    """Closed items' filled-in steps need no one's attention now: each recipient's
+    unread notices of them marked read, with one query per recipient."""
+    if not items:
+        return
+    notices = Notice.objects.filter(item__in=[item.pk for item in items])
+    recipients = notices.filter(read_at__isnull=True).values_list("recipient_id", flat=True)
+    for person in User.objects.filter(pk__in=set(recipients)).order_by("pk"):
+        item_actions.mark_all_notices_read(person, notices)
 
 
 # ----------------------------------------------------------------------------- the page

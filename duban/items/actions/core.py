@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,6 +148,30 @@ def _seeing(pairs: Iterable[tuple[Any, Item]]) -> set[tuple[int, int]]:
     return visible_pairs(
         (person, item.pk) for person, item in pairs if policy.is_active_person(person)
     )
+
+
+def _update_each(objects: Sequence[Any], fields: Sequence[str]) -> None:
+    """`bulk_update`'s effect as one plain UPDATE per row, sent together: Django builds
+    a CASE over hundreds of rows more slowly than the database runs the updates."""
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                [
+                    column.get_db_prep_save(getattr(row, column.attname), connection)
+                    for column in columns
+                ]
+                + [row.pk]
+                for row in objects
+            ],
+        )
 
 
 def _check(step: Step, action: str, seeing: set[tuple[int, int]], **known: Any) -> None:
@@ -542,7 +566,7 @@ def assign_items(steps: Sequence[Step], *, refused: Refusals | None = None) -> l
             item.updated_at = timezone.now()
         done.append(step)
         instructions.append(instruction)
-    Item.objects.bulk_update([step.item for step in done], ["status", "assigned_at", "updated_at"])
+    _update_each([step.item for step in done], ["status", "assigned_at", "updated_at"])
     messages = []
     entries = []
     for step, instruction in zip(done, instructions, strict=True):
@@ -638,7 +662,7 @@ def sign_for_items(steps: Sequence[Step], *, refused: Refusals | None = None) ->
             step.item.signed_at = clock.now()
             step.item.updated_at = timezone.now()
         done.append(step)
-    Item.objects.bulk_update([step.item for step in done], ["status", "signed_at", "updated_at"])
+    _update_each([step.item for step in done], ["status", "signed_at", "updated_at"])
     record_many(
         [
             Entry(
@@ -1051,7 +1075,7 @@ def draft_completion_reports(
             )
         contributions.append(_current_contributions(rows))
         done.append(step)
-    Feedback.objects.bulk_update(superseded, ["status"])
+    _update_each(superseded, ["status"])
     Feedback.objects.bulk_create(reports)
     Feedback.contributions.through.objects.bulk_create(
         Feedback.contributions.through(from_feedback_id=report.pk, to_feedback_id=part.pk)
@@ -1190,10 +1214,8 @@ def confirm_reports(steps: Sequence[Step], *, refused: Refusals | None = None) -
             item.last_feedback_at = now
             item.updated_at = timezone.now()
         done.append((step, report))
-    Feedback.objects.bulk_update(
-        [report for _step, report in done], ["status", "confirmed_by", "confirmed_at"]
-    )
-    Item.objects.bulk_update(
+    _update_each([report for _step, report in done], ["status", "confirmed_by", "confirmed_at"])
+    _update_each(
         [step.item for step, _report in done],
         ["status", "submitted_at", "last_feedback_at", "updated_at"],
     )
@@ -1276,11 +1298,11 @@ def review_reports(steps: Sequence[Step], *, refused: Refusals | None = None) ->
             by_actor.setdefault(step.actor.pk, (step.actor, []))[1].append(step.item)
     for actor, closed in by_actor.values():
         close_with_items(actor, closed, _("事项已办结"))
-    Feedback.objects.bulk_update(
+    _update_each(
         [report for _step, report, _comment in done],
         ["status", "reviewed_by", "reviewed_at", "review_comment"],
     )
-    Item.objects.bulk_update(
+    _update_each(
         [step.item for step, _report, _comment in done], ["status", "completed_at", "updated_at"]
     )
     entries = []
