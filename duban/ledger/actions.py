@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,7 +55,7 @@ from duban.organisation.models import Role, User
 
 from .export import ExportResult
 from .importing import FIELDS, ImportFileError, ImportRow, Problem, check_xlsx, read_ledger
-from .models import ImportStatus, LedgerImport
+from .models import IMPORTING, ImportStatus, LedgerImport
 
 # ----------------------------------------------------------------------------- export
 
@@ -667,31 +668,136 @@ def upload_ledger(
 
 
 @transaction.atomic
-def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> ImportReport:
-    """Import an uploaded ledger, all or nothing; its report is kept either way."""
+def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> LedgerImport:
+    """Queue an uploaded, checked ledger for its import by a background worker
+    (`tasks.run_import`). Refused for someone else's upload, an upload imported or
+    being imported, one whose check found problems, and while another of the
+    uploader's imports is queued or running: one at a time per person."""
     _require_supervisor(actor)
-    locked = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+    # The uploader's row is the lock that lets one of their imports be queued at a time.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    locked = LedgerImport.objects.select_for_update().defer("content").get(pk=ledger_import.pk)
     if locked.uploaded_by_id != actor.pk:
         raise PermissionRefused(_("只能导入自己上传的台账。"))
     if locked.status == ImportStatus.IMPORTED:
         raise InvalidInput(_("该台账已经导入，不能重复导入。"))
-    report = import_ledger(actor, bytes(locked.content), filename=locked.filename, year=locked.year)
-    locked.report = report.as_json()
-    update = ["report"]
-    if report.imported:
-        locked.status = ImportStatus.IMPORTED
-        locked.imported_at = clock.now()
-        locked.item_count = len(report.created)
-        update += ["status", "imported_at", "item_count"]
-    locked.save(update_fields=update)
-    return report
+    if locked.status in IMPORTING:
+        raise InvalidInput(_("该台账已确认导入，正在后台处理，请勿重复确认。"))
+    if locked.report.get("problems"):
+        raise InvalidInput(_("该台账的检查发现问题，未导入任何事项。请在Excel中修改后重新上传。"))
+    running = LedgerImport.objects.filter(uploaded_by=actor, status__in=IMPORTING)
+    if running.exclude(pk=locked.pk).exists():
+        raise InvalidInput(_("您有一份台账正在导入，请待其完成后再确认导入新的台账。"))
+    locked.status = ImportStatus.QUEUED
+    locked.queued_at = clock.now()
+    locked.rows_total = len(locked.report.get("created", []))
+    locked.rows_done = 0
+    locked.save(update_fields=["status", "queued_at", "rows_total", "rows_done"])
+    pk = locked.pk
+
+    def enqueue() -> None:
+        from .tasks import run_import
+
+        run_import.enqueue(pk)
+
+    transaction.on_commit(enqueue)
+    return locked
+
+
+PROGRESS_SECONDS = 24 * 3600
+
+
+def _progress_key(pk: int) -> str:
+    return f"ledger-import:{pk}:progress"
+
+
+def progress_of(ledger_import: LedgerImport) -> tuple[int, int]:
+    """(rows done, rows to do) of an import: while it runs, as its worker last told
+    the cache (shared by every process with CACHE_URL); else as stored."""
+    if ledger_import.status == ImportStatus.RUNNING:
+        found = cache.get(_progress_key(ledger_import.pk))
+        if found is not None:
+            return int(found[0]), int(found[1])
+    return ledger_import.rows_done, ledger_import.rows_total
+
+
+def run_ledger_import(import_id: int) -> LedgerImport | None:
+    """The background import of a queued upload (`tasks.run_import`), all or nothing:
+    the items and the upload's final status are written in one transaction. Returns
+    None when there is nothing to do — not queued, or another worker claimed it."""
+    claimed = LedgerImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=clock.now()
+    )
+    if claimed != 1:
+        return None
+    ledger_import = LedgerImport.objects.select_related("uploaded_by").get(pk=import_id)
+    key = _progress_key(import_id)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(key, (done, total), PROGRESS_SECONDS)
+
+    with transaction.atomic():
+        try:
+            report = import_ledger(
+                ledger_import.uploaded_by,
+                bytes(ledger_import.content),
+                filename=ledger_import.filename,
+                year=ledger_import.year,
+                progress=progress,
+            )
+        except ActionError as error:  # the uploader may no longer import
+            report = ImportReport(filename=ledger_import.filename, dry_run=False)
+            report.add([Problem(None, error.message)])
+        ledger_import.report = report.as_json()
+        ledger_import.finished_at = clock.now()
+        ledger_import.rows_done = ledger_import.rows_total if report.imported else 0
+        if report.imported:
+            ledger_import.status = ImportStatus.IMPORTED
+            ledger_import.imported_at = ledger_import.finished_at
+            ledger_import.item_count = len(report.created)
+        else:
+            ledger_import.status = ImportStatus.FAILED
+        ledger_import.save(
+            update_fields=[
+                "report",
+                "finished_at",
+                "rows_done",
+                "status",
+                "imported_at",
+                "item_count",
+            ]
+        )
+    cache.delete(key)
+    return ledger_import
+
+
+def fail_ledger_import(import_id: int, message: str) -> None:
+    """A worker's import ended by an error it did not expect: nothing was imported
+    (its transaction rolled back); the page says so."""
+    report = ImportReport(filename="", dry_run=False)
+    report.add([Problem(None, message)])
+    with transaction.atomic():
+        found = LedgerImport.objects.select_for_update().defer("content").filter(pk=import_id)
+        ledger_import = found.first()
+        if ledger_import is None or ledger_import.status != ImportStatus.RUNNING:
+            return
+        report.filename = ledger_import.filename
+        ledger_import.report = {**ledger_import.report, "problems": report.problems}
+        ledger_import.status = ImportStatus.FAILED
+        ledger_import.finished_at = clock.now()
+        ledger_import.rows_done = 0
+        ledger_import.save(update_fields=["report", "status", "finished_at", "rows_done"])
+    cache.delete(_progress_key(import_id))
 
 
 __all__ = [
     "FIELDS",
     "ImportReport",
     "confirm_ledger_import",
+    "fail_ledger_import",
     "import_ledger",
+    "progress_of",
     "record_export",
+    "run_ledger_import",
     "upload_ledger",
 ]

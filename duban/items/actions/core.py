@@ -236,8 +236,8 @@ def _next_ledger_numbers(
     ]
     if kept_asked:
         held = Q()
-        for year, kind, kept in kept_asked:
-            held |= Q(year=year, source_kind=kind, serial=kept)
+        for year, kind, serial in kept_asked:
+            held |= Q(year=year, source_kind=kind, serial=serial)
         taken.update(Item.objects.filter(held).values_list("year", "source_kind", "serial"))
     last = {key: counter.last_number for key, counter in counters.items()}
     numbers = []
