@@ -26,7 +26,7 @@ from duban.ledger.actions import confirm_ledger_import, import_ledger, upload_le
 from duban.ledger.models import ImportStatus, LedgerImport
 from duban.ledger.tasks import run_import
 from tests.conftest import Org
-from tests.test_ledger_import import counts, now_at, workbook_bytes
+from tests.test_ledger_import import SHANGHAI, counts, now_at, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +241,31 @@ def test_the_queries_do_not_grow_with_the_rows(org: Org) -> None:
     many = queries(200)
     assert many < few * 3, (few, many)
     assert verify_chain(None, full=True).intact
+
+
+def test_an_abandoned_import_no_longer_holds_the_uploaders_turn(
+    org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
+    stuck = queued(org, many_rows(2), django_capture_on_commit_callbacks)
+    LedgerImport.objects.filter(pk=stuck.pk).update(status=ImportStatus.RUNNING)
+    other = upload_ledger(
+        org.office_supervisor, filename="b.xlsx", content=workbook_bytes(many_rows(3))
+    )
+    with pytest.raises(InvalidInput, match="您有一份台账正在导入"):
+        confirm_ledger_import(org.office_supervisor, other)
+    # Its worker died without a word: seven hours later it is given up.
+    LedgerImport.objects.filter(pk=stuck.pk).update(
+        started_at=dt.datetime(2026, 11, 20, 3, tzinfo=SHANGHAI)
+    )
+    with django_capture_on_commit_callbacks():
+        confirm_ledger_import(org.office_supervisor, other)
+    stuck.refresh_from_db()
+    assert stuck.status == ImportStatus.FAILED
+    assert stuck.report["problems"] == [
+        {
+            "row": None,
+            "text": "导入未能在后台完成（已中断），未导入任何事项。请重新上传后再确认导入。",
+        }
+    ]
+    assert LedgerImport.objects.get(pk=other.pk).status == ImportStatus.QUEUED
+    assert Item.objects.count() == 0

@@ -39,9 +39,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 from django.utils.translation import gettext as _
 
 from duban import clock
@@ -686,6 +688,7 @@ def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> LedgerImpo
     if locked.report.get("problems"):
         raise InvalidInput(_("该台账的检查发现问题，未导入任何事项。请在Excel中修改后重新上传。"))
     running = LedgerImport.objects.filter(uploaded_by=actor, status__in=IMPORTING)
+    _give_up_abandoned(running.exclude(pk=locked.pk))
     if running.exclude(pk=locked.pk).exists():
         raise InvalidInput(_("您有一份台账正在导入，请待其完成后再确认导入新的台账。"))
     locked.status = ImportStatus.QUEUED
@@ -704,7 +707,32 @@ def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> LedgerImpo
     return locked
 
 
+# An import queued or running this long was abandoned (no worker took it, or its
+# worker died: its transaction rolled back) and no longer holds its uploader's turn.
+ABANDONED_AFTER = dt.timedelta(hours=6)
+
+
+def _give_up_abandoned(imports: Any) -> None:
+    since = clock.now() - ABANDONED_AFTER
+    abandoned = imports.filter(
+        Q(status=ImportStatus.QUEUED, queued_at__lt=since)
+        | Q(status=ImportStatus.RUNNING, started_at__lt=since)
+    )
+    message = _("导入未能在后台完成（已中断），未导入任何事项。请重新上传后再确认导入。")
+    for ledger_import in abandoned.defer("content"):
+        report = ImportReport.from_json(ledger_import.report)
+        report.problems = []
+        report.add([Problem(None, message)])
+        ledger_import.report = report.as_json()
+        ledger_import.status = ImportStatus.FAILED
+        ledger_import.finished_at = clock.now()
+        ledger_import.save(update_fields=["report", "status", "finished_at"])
+
+
 PROGRESS_SECONDS = 24 * 3600
+# Where a running import's worker leaves its count for the page (settings.CACHES):
+# the import's own transaction is not visible to the page until it commits.
+cache = ConnectionProxy(caches, "progress")
 
 
 def _progress_key(pk: int) -> str:
@@ -713,7 +741,7 @@ def _progress_key(pk: int) -> str:
 
 def progress_of(ledger_import: LedgerImport) -> tuple[int, int]:
     """(rows done, rows to do) of an import: while it runs, as its worker last told
-    the cache (shared by every process with CACHE_URL); else as stored."""
+    the progress cache (settings.CACHES); else as stored."""
     if ledger_import.status == ImportStatus.RUNNING:
         found = cache.get(_progress_key(ledger_import.pk))
         if found is not None:
