@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from duban import clock
@@ -81,7 +81,8 @@ class AuditHead(models.Model):
 
     It is signed with the audit key (`chain.head_signature`), so it cannot be moved back
     by hand to hide removed events; on PostgreSQL a trigger lets it move only forward,
-    one event at a time, and refuses deleting or truncating it (migration 0004)."""
+    along an unbroken chain of events, and refuses deleting or truncating it
+    (migrations 0004, 0007)."""
 
     sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
@@ -139,7 +140,7 @@ def record(
 def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events to the chain in order, inside the caller's transaction if any: the
     head is locked once, the events inserted in one statement, and the head moved
-    forward one event at a time (its PostgreSQL trigger allows no jump)."""
+    forward once, to the last of them."""
     if not entries:
         return []
     # No savepoint: an event that cannot be written fails the caller's whole action.
@@ -181,17 +182,11 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             )
             events.append(event)
         AuditEvent.objects.bulk_create(events)
-        # One statement per event, sent together (the trigger checks each step).
-        table = connection.ops.quote_name(AuditHead._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET sequence = %s, last_hash = %s, signature = %s "  # noqa: S608
-                "WHERE id = %s",
-                [
-                    (event.sequence, event.hash, head_signature(event.sequence, event.hash), 1)
-                    for event in events
-                ],
-            )
+        # One move of the head to the newest event (its PostgreSQL trigger checks that
+        # every event passed over is there and linked: audit migration 0007).
+        head.sequence, head.last_hash = sequence, last_hash
+        head.signature = head_signature(sequence, last_hash)
+        head.save(update_fields=["sequence", "last_hash", "signature"])
         return events
 
 

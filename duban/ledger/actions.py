@@ -23,12 +23,25 @@ supervisor, dated now, naming the file, the row and the old ledger number, and
 saying which records were filled in from the old ledger; the import as a whole is one
 `import_ledger` event. Notices of the filled-in steps of closed items are marked read
 for their recipients, so the inboxes are not flooded with last year's matters. (The
-outbox still queues their outside copies — email, SMS — for people whose preferences
-ask for them: `duban.notify.outbox` has no way yet to write a notice without them.)
+outbox sends them to the inbox only — `notify.outbox.inbox_only` — never by email or
+SMS.)
+
+Batches: the rows whose history is the common one (`_is_common`: no return,
+extension, termination or later deadline change — nearly every row of a year's
+ledger) are taken 1,000 at a time through the batch bodies of the same actions
+(`establish_items`, `assign_items`, `sign_for_items`, `draft_completion_reports`,
+`confirm_reports`, `review_reports`): each step of all of them with one lock, one
+visibility query per person, one insert or update per table and one chained append
+to the audit log, each row's step still by its own person on its own date. The
+other rows go one by one through the single actions, as above. Runs are taken in
+row order, so items are numbered in the order of their rows.
 
 An import holds its transaction, and with it the audit chain's head, while it runs:
-a few seconds for a few hundred rows; the page and the command take at most
-`importing.MAX_ROWS` rows.
+about a minute for 10,000 rows (docs/performance.md); the page and the command take
+at most `importing.MAX_ROWS` rows. The page's import runs in a background worker
+(`confirm_ledger_import` queues it, `run_ledger_import` runs it: `tasks.run_import`),
+which leaves its progress in the progress cache for the page; the command imports
+in its own process, as it always did.
 """
 
 from __future__ import annotations
@@ -269,7 +282,7 @@ def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput
 
 
 # Rows taken through the batch actions together (`_import_chunk`).
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 
 
 def _is_common(row: ImportRow) -> bool:

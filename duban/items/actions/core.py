@@ -231,13 +231,14 @@ def _next_ledger_numbers(
         for counter in LedgerCounter.objects.select_for_update().filter(which).order_by("pk")
     }
     taken: set[tuple[int, str, int]] = set()
-    kept_asked = [
-        (year, kind, kept) for year, kind, kept in wanted if kept is not None and kept > 0
-    ]
+    kept_asked: dict[tuple[int, str], set[int]] = {}
+    for year, kind, kept in wanted:
+        if kept is not None and kept > 0:
+            kept_asked.setdefault((year, kind), set()).add(kept)
     if kept_asked:
         held = Q()
-        for year, kind, serial in kept_asked:
-            held |= Q(year=year, source_kind=kind, serial=serial)
+        for (year, kind), serials in kept_asked.items():
+            held |= Q(year=year, source_kind=kind, serial__in=sorted(serials))
         taken.update(Item.objects.filter(held).values_list("year", "source_kind", "serial"))
     last = {key: counter.last_number for key, counter in counters.items()}
     numbers = []
