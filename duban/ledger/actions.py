@@ -63,8 +63,9 @@ from duban import clock
 from duban.audit.models import Entry, record, record_many
 from duban.items import actions as item_actions
 from duban.items.errors import ActionError, InvalidInput, PermissionRefused
-from duban.items.models import DecisionKind, ExtensionStatus, Item, Notice, SourceKind
+from duban.items.models import DecisionKind, ExtensionStatus, Item, SourceKind
 from duban.items.states import Status
+from duban.items.visibility import visible_pairs
 from duban.notify.outbox import inbox_only
 from duban.organisation.models import Role, User
 
@@ -351,9 +352,24 @@ class _CommonRows:
         self.moments = {row.number: _Moments() for row in rows}
         self.items: dict[int, Item] = {}  # row number -> item, while no step refused it
         self.steps: dict[int, list[str]] = {row.number: [] for row in rows}
+        self.seeing: set[tuple[int, int]] = set()
 
     def run(self) -> list[tuple[ImportRow, Item]]:
         self._establish()
+        # Who may see which new item, asked once for all the steps below, which change
+        # nothing the visibility rule reads (units, people, recusals, confidentiality).
+        self.seeing = visible_pairs(
+            (person, item.pk)
+            for row in self.rows
+            if (item := self.items.get(row.number)) is not None
+            for person in (
+                self.actor,
+                row.lead_unit.liaison,
+                row.lead_unit.head,
+                *(unit.liaison for unit in row.cooperating_units),
+            )
+            if person is not None and person.is_active
+        )
         self._take(
             item_actions.assign_items,
             "assign",
@@ -443,7 +459,7 @@ class _CommonRows:
             for row in rows
         ]
         refused: item_actions.Refusals = {}
-        action(steps, refused=refused)
+        action(steps, refused=refused, seeing=self.seeing)
         for index, (row, taken) in enumerate(zip(rows, steps, strict=True)):
             if index in refused:
                 continue
@@ -646,14 +662,9 @@ def _file_archived(actor: Any, items: list[Item]) -> None:
 
 
 def _mark_filled_in_notices_read(items: list[Item]) -> None:
-    """Closed items' filled-in steps need no one's attention now: each recipient's
-    unread notices of them marked read, with one query per recipient."""
-    if not items:
-        return
-    notices = Notice.objects.filter(item__in=[item.pk for item in items])
-    recipients = notices.filter(read_at__isnull=True).values_list("recipient_id", flat=True)
-    for person in User.objects.filter(pk__in=set(recipients)).order_by("pk"):
-        item_actions.mark_all_notices_read(person, notices)
+    """Closed items' filled-in steps need no one's attention now."""
+    if items:
+        item_actions.mark_item_notices_read(items)
 
 
 # ----------------------------------------------------------------------------- the page

@@ -140,10 +140,19 @@ def _locked_many(steps: Sequence[Step]) -> None:
         step.item = locked[step.item.pk]
 
 
-def _seeing(pairs: Iterable[tuple[Any, Item]]) -> set[tuple[int, int]]:
+# (person id, item id) pairs that `visibility.visible_pairs` found visible.
+Seeing = set[tuple[int, int]]
+
+
+def _seeing(pairs: Iterable[tuple[Any, Item]], known: Seeing | None = None) -> Seeing:
     """(person id, item id) of the pairs that the visibility rule lets see, with one
-    query per distinct person."""
+    query per distinct person; or `known`: what the caller found with the same rule
+    for the same items, in the same transaction, for several steps of a batch (the
+    steps below change nothing the rule reads)."""
     from ..visibility import visible_pairs
+
+    if known is not None:
+        return known
 
     return visible_pairs(
         (person, item.pk) for person, item in pairs if policy.is_active_person(person)
@@ -528,22 +537,27 @@ def assign_item(actor: Any, item: Item, instruction: str = "") -> Item:
 
 
 @transaction.atomic
-def assign_items(steps: Sequence[Step], *, refused: Refusals | None = None) -> list[Item]:
+def assign_items(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Item]:
     """`assign_item` for several items at once (each step's text is its instruction);
     returns the items assigned (with `refused`, the refused ones are left out)."""
     _locked_many(steps)
     items = [step.item for step in steps]
     cooperating = _cooperating_liaisons(items)
     seeing = _seeing(
-        (person, step.item)
-        for step in steps
-        for person in (
-            step.actor,
-            step.item.lead_unit.liaison,
-            step.item.lead_unit.head,
-            *cooperating[step.item.pk],
-        )
-        if person is not None
+        (
+            (person, step.item)
+            for step in steps
+            for person in (
+                step.actor,
+                step.item.lead_unit.liaison,
+                step.item.lead_unit.head,
+                *cooperating[step.item.pk],
+            )
+            if person is not None
+        ),
+        seeing,
     )
     done: list[Step] = []
     instructions: list[str] = []
@@ -647,10 +661,12 @@ def sign_for_item(actor: Any, item: Item) -> Item:
 
 
 @transaction.atomic
-def sign_for_items(steps: Sequence[Step], *, refused: Refusals | None = None) -> list[Item]:
+def sign_for_items(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Item]:
     """`sign_for_item` for several items at once; returns the items signed for."""
     _locked_many(steps)
-    seeing = _seeing((step.actor, step.item) for step in steps)
+    seeing = _seeing(((step.actor, step.item) for step in steps), seeing)
     done: list[Step] = []
     for index, step in enumerate(steps):
         with _at(step.at):
@@ -1023,7 +1039,7 @@ def _feedback_of(items: Sequence[Item]) -> dict[int, list[Feedback]]:
 
 @transaction.atomic
 def draft_completion_reports(
-    steps: Sequence[Step], *, refused: Refusals | None = None
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
 ) -> list[Feedback]:
     """`draft_completion_report` for several items at once (each step's text is its
     report); returns the drafts written."""
@@ -1031,10 +1047,13 @@ def draft_completion_reports(
     items = [step.item for step in steps]
     feedback = _feedback_of(items)
     seeing = _seeing(
-        (person, step.item)
-        for step in steps
-        for person in (step.actor, step.item.lead_unit.head)
-        if person is not None
+        (
+            (person, step.item)
+            for step in steps
+            for person in (step.actor, step.item.lead_unit.head)
+            if person is not None
+        ),
+        seeing,
     )
     reports: list[Feedback] = []
     contributions: list[list[Feedback]] = []
@@ -1183,17 +1202,22 @@ def _office_staff_of(items: Sequence[Item]) -> dict[int, list[Any]]:
 
 
 @transaction.atomic
-def confirm_reports(steps: Sequence[Step], *, refused: Refusals | None = None) -> list[Feedback]:
+def confirm_reports(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Feedback]:
     """`confirm_report` for several items at once; returns the reports confirmed."""
     _locked_many(steps)
     items = [step.item for step in steps]
     pending = _reports_in(items, FeedbackStatus.AWAITING_CONFIRMATION)
     office = _office_staff_of(items)
     seeing = _seeing(
-        (person, step.item)
-        for step in steps
-        for person in (step.actor, *office[step.item.pk])
-        if person is not None
+        (
+            (person, step.item)
+            for step in steps
+            for person in (step.actor, *office[step.item.pk])
+            if person is not None
+        ),
+        seeing,
     )
     done: list[tuple[Step, Feedback]] = []
     for index, step in enumerate(steps):
@@ -1255,17 +1279,22 @@ def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") ->
 
 
 @transaction.atomic
-def review_reports(steps: Sequence[Step], *, refused: Refusals | None = None) -> list[Feedback]:
+def review_reports(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Feedback]:
     """`review_report` for several items at once (each step's `accept`, and its text
     the comment); returns the reports reviewed."""
     _locked_many(steps)
     items = [step.item for step in steps]
     submitted = _reports_in(items, FeedbackStatus.SUBMITTED)
     seeing = _seeing(
-        (person, step.item)
-        for step in steps
-        for person in (step.actor, step.item.lead_unit.liaison, step.item.lead_unit.head)
-        if person is not None
+        (
+            (person, step.item)
+            for step in steps
+            for person in (step.actor, step.item.lead_unit.liaison, step.item.lead_unit.head)
+            if person is not None
+        ),
+        seeing,
     )
     done: list[tuple[Step, Feedback, str]] = []
     for index, step in enumerate(steps):
@@ -1344,6 +1373,14 @@ def mark_all_notices_read(actor: Any, notices: Any) -> int:
     """Mark read every unread notice of `notices` (the actor's readable ones: the caller
     passes its inbox) that is the actor's own; returns how many were unread."""
     return int(notices.filter(recipient=actor, read_at__isnull=True).update(read_at=clock.now()))
+
+
+def mark_item_notices_read(items: Sequence[Item]) -> int:
+    """Mark read every unread notice of `items`, whoever received it: the steps of an
+    old ledger filled in on import (`duban.ledger`) need no one's attention now.
+    Returns how many were unread."""
+    unread = Notice.objects.filter(item__in=[item.pk for item in items], read_at__isnull=True)
+    return int(unread.update(read_at=clock.now()))
 
 
 def mark_notice_read(actor: Any, notice_id: int) -> bool:
