@@ -125,3 +125,56 @@ def test_events_without_an_item_join_the_chain(org: Org) -> None:
     record(org.system_admin, "login", "登录成功")
     record(None, "login_failed", "登录失败")
     assert verify() == (0, "ok 2")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_r_postgres_head_moves_forward_only_along_an_unbroken_chain(org: Org) -> None:
+    """A batch moves the head once, past all its events (audit migration 0007); a move
+    past a missing event or a broken link is refused like a move back."""
+    from duban.audit.chain import event_hash
+    from duban.audit.models import AuditHead, Entry, record_many
+
+    events = record_many([Entry(org.system_admin, "login", f"第{n}次") for n in range(5)])
+    head = AuditHead.objects.get()
+    assert (head.sequence, head.last_hash) == (events[-1].sequence, events[-1].hash)
+    assert verify() == (0, "ok 5")
+
+    def move(sequence: int, last_hash: str) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_audithead SET sequence = %s, last_hash = %s",
+                [sequence, last_hash],
+            )
+
+    # An event whose link does not point at the one before it, then one after it.
+    forged = []
+    previous = "f" * 64
+    for sequence in (6, 7):
+        event = AuditEvent(
+            sequence=sequence,
+            created_at=events[-1].created_at,
+            verb="forged",
+            summary="伪造",
+            data={},
+            previous_hash=previous,
+        )
+        event.hash = previous = event_hash(
+            {
+                "sequence": sequence,
+                "created_at": event.created_at,
+                "actor_id": None,
+                "verb": "forged",
+                "summary": "伪造",
+                "item_id": None,
+                "unit_id": None,
+                "data": {},
+                "previous_hash": event.previous_hash,
+            }
+        )
+        forged.append(event)
+    AuditEvent.objects.bulk_create(forged)
+    for sequence, last_hash in ((7, forged[1].hash), (9, "0" * 64), (4, events[3].hash)):
+        with pytest.raises(DatabaseError, match="only moves forward"):
+            move(sequence, last_hash)
+    head.refresh_from_db()
+    assert head.sequence == 5

@@ -36,6 +36,7 @@ from duban.items.models import (
 from duban.ledger.actions import import_ledger
 from duban.ledger.importing import detect_mapping, parse_date
 from duban.ledger.models import ImportStatus, LedgerImport
+from duban.ledger.tasks import run_import
 from duban.organisation.models import User
 from tests.conftest import Org, establish
 
@@ -524,7 +525,9 @@ def upload(client: Client, content: bytes, name: str = "2026台账.xlsx", **data
     return client.post(reverse("ledger-import"), {"file": file, **data})
 
 
-def test_the_page_shows_the_mapping_then_imports(client: Client, org: Org) -> None:
+def test_the_page_shows_the_mapping_then_imports(
+    client: Client, org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
     client.force_login(org.office_supervisor)
     page = client.get(reverse("ledger-import")).content.decode()
     assert 'enctype="multipart/form-data"' in page
@@ -542,14 +545,18 @@ def test_the_page_shows_the_mapping_then_imports(client: Client, org: Org) -> No
     assert "检查通过：将导入 4 项督办事项。" in page
     assert "督会〔2026〕第0001号" in page  # the numbers the items will get
 
-    response = client.post(reverse("ledger-import-detail", args=[ledger_import.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # queues the background import
+        response = client.post(reverse("ledger-import-detail", args=[ledger_import.pk]))
     assert response.status_code == 302
+    assert Item.objects.count() == 0
+    run_import.call(ledger_import.pk)  # as a worker runs it
     assert Item.objects.count() == 4
     ledger_import.refresh_from_db()
     assert ledger_import.status == ImportStatus.IMPORTED
     assert ledger_import.item_count == 4
     page = client.get(response["Location"]).content.decode()
-    assert "已从“2026台账.xlsx”导入4项督办事项。" in page
+    assert "已确认导入“2026台账.xlsx”，正在后台导入" in page
+    assert "已导入 4 项督办事项。" in page
 
     # Importing the same upload twice is refused, and changes nothing.
     before = counts()

@@ -81,7 +81,8 @@ class AuditHead(models.Model):
 
     It is signed with the audit key (`chain.head_signature`), so it cannot be moved back
     by hand to hide removed events; on PostgreSQL a trigger lets it move only forward,
-    one event at a time, and refuses deleting or truncating it (migration 0004)."""
+    along an unbroken chain of events, and refuses deleting or truncating it
+    (migrations 0004, 0007)."""
 
     sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS)
@@ -98,6 +99,9 @@ class Entry:
     item: Any = None
     unit: Any = None
     data: dict[str, Any] | None = None
+    # When the event happened, if not now: a batch of steps each taken at its own
+    # moment (a ledger's filled-in history, `duban.ledger.actions`).
+    created_at: Any = None
 
 
 class AuditCheckpoint(models.Model):
@@ -136,7 +140,7 @@ def record(
 def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events to the chain in order, inside the caller's transaction if any: the
     head is locked once, the events inserted in one statement, and the head moved
-    forward one event at a time (its PostgreSQL trigger allows no jump)."""
+    forward once, to the last of them."""
     if not entries:
         return []
     # No savepoint: an event that cannot be written fails the caller's whole action.
@@ -153,7 +157,7 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             sequence += 1
             event = AuditEvent(
                 sequence=sequence,
-                created_at=now,
+                created_at=entry.created_at or now,
                 actor=entry.actor if getattr(entry.actor, "pk", None) else None,
                 verb=entry.verb,
                 summary=entry.summary,
@@ -178,11 +182,11 @@ def record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             )
             events.append(event)
         AuditEvent.objects.bulk_create(events)
-        for event in events:
-            head.sequence = event.sequence
-            head.last_hash = event.hash
-            head.signature = head_signature(head.sequence, head.last_hash)
-            head.save(update_fields=["sequence", "last_hash", "signature"])
+        # One move of the head to the newest event (its PostgreSQL trigger checks that
+        # every event passed over is there and linked: audit migration 0007).
+        head.sequence, head.last_hash = sequence, last_hash
+        head.signature = head_signature(sequence, last_hash)
+        head.save(update_fields=["sequence", "last_hash", "signature"])
         # Item events go out to the webhooks that subscribe to them, in this same
         # transaction (duban.hooks.events: the one place they are queued).
         from duban.hooks.events import queue_for

@@ -143,19 +143,33 @@ def _check_actor_and_state(user: Any, item: Any, action: str) -> None:
 NOT_VISIBLE = "督办事项不存在。"
 
 
-def check(user: Any, item: Any, action: str) -> None:
+def check(
+    user: Any,
+    item: Any,
+    action: str,
+    *,
+    visible: bool | None = None,
+    pending_report: bool | None = None,
+) -> None:
     """Refuse unless `user` may take `action` on `item` in its present state.
 
     Whoever may not see the item (R-C1–C4: restricted kinds, recusal) may not act on
     it, whatever the role; they are told only what a missing item would tell them.
+    `visible` and `pending_report`: what a batch action has already found for many
+    items at once (`visibility.visible_pairs`), not asked again per item.
     """
     from .visibility import is_visible_to
 
-    if not is_active_person(user) or not is_visible_to(user, item):
+    if visible is None:
+        visible = is_active_person(user) and is_visible_to(user, item)
+    if not is_active_person(user) or not visible:
         raise PermissionRefused(_(NOT_VISIBLE))
     _check_actor_and_state(user, item, action)
-    if action in NEEDS_PENDING_REPORT and not has_pending_report(item):
-        raise InvalidInput(_("没有待确认的办结报告。"))
+    if action in NEEDS_PENDING_REPORT:
+        if pending_report is None:
+            pending_report = has_pending_report(item)
+        if not pending_report:
+            raise InvalidInput(_("没有待确认的办结报告。"))
 
 
 def allowed_actions(user: Any, item: Any, *, pending_report: bool | None = None) -> list[str]:

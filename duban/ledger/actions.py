@@ -23,37 +23,55 @@ supervisor, dated now, naming the file, the row and the old ledger number, and
 saying which records were filled in from the old ledger; the import as a whole is one
 `import_ledger` event. Notices of the filled-in steps of closed items are marked read
 for their recipients, so the inboxes are not flooded with last year's matters. (The
-outbox still queues their outside copies — email, SMS — for people whose preferences
-ask for them: `duban.notify.outbox` has no way yet to write a notice without them.)
+outbox sends them to the inbox only — `notify.outbox.inbox_only` — never by email or
+SMS.)
+
+Batches: the rows whose history is the common one (`_is_common`: no return,
+extension, termination or later deadline change — nearly every row of a year's
+ledger) are taken 1,000 at a time through the batch bodies of the same actions
+(`establish_items`, `assign_items`, `sign_for_items`, `draft_completion_reports`,
+`confirm_reports`, `review_reports`): each step of all of them with one lock, one
+visibility query per person, one insert or update per table and one chained append
+to the audit log, each row's step still by its own person on its own date. The
+other rows go one by one through the single actions, as above. Runs are taken in
+row order, so items are numbered in the order of their rows.
 
 An import holds its transaction, and with it the audit chain's head, while it runs:
-a few seconds for a few hundred rows; the page and the command take at most
-`importing.MAX_ROWS` rows.
+about a minute for 10,000 rows (docs/performance.md); the page and the command take
+at most `importing.MAX_ROWS` rows. The page's import runs in a background worker
+(`confirm_ledger_import` queues it, `run_ledger_import` runs it: `tasks.run_import`),
+which leaves its progress in the progress cache for the page; the command imports
+in its own process, as it always did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.core.cache import caches
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 from django.utils.translation import gettext as _
 
 from duban import clock
-from duban.audit.models import record
+from duban.audit.models import Entry, record, record_many
 from duban.items import actions as item_actions
 from duban.items.errors import ActionError, InvalidInput, PermissionRefused
-from duban.items.models import DecisionKind, ExtensionStatus, Item, Notice, SourceKind
+from duban.items.models import DecisionKind, ExtensionStatus, Item, SourceKind
 from duban.items.states import Status
+from duban.items.visibility import visible_pairs
 from duban.notify.outbox import inbox_only
-from duban.organisation.models import Role
+from duban.organisation.models import Role, User
 
 from .export import ExportResult
 from .importing import FIELDS, ImportFileError, ImportRow, Problem, check_xlsx, read_ledger
-from .models import ImportStatus, LedgerImport
+from .models import IMPORTING, ImportStatus, LedgerImport
 
 # ----------------------------------------------------------------------------- export
 
@@ -128,10 +146,12 @@ def import_ledger(
     filename: str,
     year: int | None = None,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import (or, with `dry_run`, check) an Excel ledger; see the module docstring.
     Raises PermissionRefused for anyone but an office supervisor; everything wrong
-    with the file or its rows is in the report, and then nothing is written."""
+    with the file or its rows is in the report, and then nothing is written.
+    `progress(rows done, rows to do)` is called after each batch of rows."""
     _require_supervisor(actor)
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
@@ -148,27 +168,28 @@ def import_ledger(
     if read.mapping is None or (report.problems and not read.rows):
         return report
     source = _("《%(file)s》") % {"file": filename}
+    total = len(read.rows)
     try:
         with transaction.atomic():
             archived: list[tuple[dict[str, Any], Item]] = []
-            for row in read.rows:
-                try:
-                    with transaction.atomic():
-                        item = _import_row(actor, row, source)
-                except ActionError as error:
-                    report.add([Problem(row.number, error.message)])
-                    continue
-                report.created.append(
-                    {
-                        "row": row.number,
-                        "number": item.ledger_number,
-                        "title": item.title,
-                        "status": str(Status(item.status).label),
-                        "original_number": row.original_number,
-                    }
-                )
-                if row.status == Status.ARCHIVED:
-                    archived.append((report.created[-1], item))
+            done = 0
+            for chunk in _chunks(read.rows):
+                imported = _import_chunk(actor, chunk, source, report)
+                for row, item in imported:
+                    report.created.append(
+                        {
+                            "row": row.number,
+                            "number": item.ledger_number,
+                            "title": item.title,
+                            "status": str(Status(item.status).label),
+                            "original_number": row.original_number,
+                        }
+                    )
+                    if row.status == Status.ARCHIVED:
+                        archived.append((report.created[-1], item))
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
             if archived and not report.problems:
                 try:
                     _file_archived(actor, [item for _entry, item in archived])
@@ -261,6 +282,198 @@ def _establish_input(row: ImportRow, source: str) -> item_actions.EstablishInput
     return data
 
 
+# Rows taken through the batch actions together (`_import_chunk`).
+BATCH_SIZE = 1000
+
+
+def _is_common(row: ImportRow) -> bool:
+    """Whether a row's history is the common one that the batch actions take for many
+    rows at once — established, assigned, signed for, reported and accepted, each on
+    its date — with no return, extension, termination or later deadline change."""
+    if row.extension is not None or row.termination is not None:
+        return False
+    if row.status == Status.RETURNED:
+        return False
+    if row.deadline is None:
+        return True
+    if row.source_kind == SourceKind.ANNUAL:
+        return row.deadline == dt.date(row.year, 12, 31)
+    return row.deadline == row.first_deadline
+
+
+def _is_reported(row: ImportRow) -> bool:
+    """Whether the row's item reached the completion report (R-F4)."""
+    return row.status in (Status.SUBMITTED, Status.COMPLETED) or row.closes == Status.COMPLETED
+
+
+def _chunks(rows: list[ImportRow]) -> Iterator[list[ImportRow]]:
+    """The rows in their order: runs of common rows up to BATCH_SIZE, and each other
+    row alone, so that items are numbered in the order of their rows."""
+    run: list[ImportRow] = []
+    for row in rows:
+        if _is_common(row):
+            run.append(row)
+            if len(run) == BATCH_SIZE:
+                yield run
+                run = []
+            continue
+        if run:
+            yield run
+            run = []
+        yield [row]
+    if run:
+        yield run
+
+
+def _import_chunk(
+    actor: Any, chunk: list[ImportRow], source: str, report: ImportReport
+) -> list[tuple[ImportRow, Item]]:
+    """The chunk's rows as items; each refusal is added to the report by its row."""
+    if len(chunk) == 1 and not _is_common(chunk[0]):
+        row = chunk[0]
+        try:
+            with transaction.atomic():
+                return [(row, _import_row(actor, row, source))]
+        except ActionError as error:
+            report.add([Problem(row.number, error.message)])
+            return []
+    with inbox_only():
+        return _CommonRows(actor, chunk, source, report).run()
+
+
+class _CommonRows:
+    """Common rows taken together: each step of every row by the batch action, by the
+    person who takes it and on its own date, as `_RowImport` takes one row."""
+
+    def __init__(
+        self, actor: Any, rows: list[ImportRow], source: str, report: ImportReport
+    ) -> None:
+        self.actor, self.rows, self.source, self.report = actor, rows, source, report
+        self.moments = {row.number: _Moments() for row in rows}
+        self.items: dict[int, Item] = {}  # row number -> item, while no step refused it
+        self.steps: dict[int, list[str]] = {row.number: [] for row in rows}
+        self.seeing: set[tuple[int, int]] = set()
+
+    def run(self) -> list[tuple[ImportRow, Item]]:
+        self._establish()
+        # Who may see which new item, asked once for all the steps below, which change
+        # nothing the visibility rule reads (units, people, recusals, confidentiality).
+        self.seeing = visible_pairs(
+            (person, item.pk)
+            for row in self.rows
+            if (item := self.items.get(row.number)) is not None
+            for person in (
+                self.actor,
+                row.lead_unit.liaison,
+                row.lead_unit.head,
+                *(unit.liaison for unit in row.cooperating_units),
+            )
+            if person is not None and person.is_active
+        )
+        self._take(
+            item_actions.assign_items,
+            "assign",
+            lambda row: row.status != Status.ESTABLISHED,
+            lambda row: self.actor,
+            lambda row: row.assigned_on or row.established_on,
+        )
+        self._take(
+            item_actions.sign_for_items,
+            "sign_for",
+            lambda row: row.status in SIGNED_STATUSES or row.closes == Status.COMPLETED,
+            lambda row: row.lead_unit.liaison,
+            lambda row: row.assigned_on or row.established_on,
+            _("签收"),
+        )
+        self._take(
+            item_actions.draft_completion_reports,
+            "draft",
+            _is_reported,
+            lambda row: row.lead_unit.liaison,
+            lambda row: row.submitted_on or row.completed_on,
+            text=lambda row: _report_text(row, self.source),
+        )
+        self._take(
+            item_actions.confirm_reports,
+            "confirm",
+            _is_reported,
+            lambda row: row.lead_unit.head,
+            lambda row: row.submitted_on or row.completed_on,
+            _("办结报告及确认"),
+        )
+        self._take(
+            item_actions.review_reports,
+            "accept",
+            lambda row: row.closes == Status.COMPLETED,
+            lambda row: self.actor,
+            lambda row: row.completed_on,
+            _("审核办结"),
+            text=lambda row: _("据原台账补录审核，事项办结。"),
+        )
+        closed = [
+            self.items[row.number] for row in self.rows if row.closes and row.number in self.items
+        ]
+        _mark_filled_in_notices_read(closed)
+        record_many(
+            [
+                _row_entry(self.actor, row, self.source, self.steps[row.number], item)
+                for row in self.rows
+                if (item := self.items.get(row.number)) is not None
+            ]
+        )
+        return [(row, self.items[row.number]) for row in self.rows if row.number in self.items]
+
+    def _establish(self) -> None:
+        inputs, moments = [], []
+        for row in self.rows:
+            moment = self.moments[row.number].at(row.established_on or row.assigned_on, "establish")
+            with clock.frozen_at(moment):
+                inputs.append(_establish_input(row, self.source))
+            moments.append(moment)
+        refused: item_actions.Refusals = {}
+        items = item_actions.establish_items(self.actor, inputs, moments=moments, refused=refused)
+        for row, item in zip(self.rows, items, strict=True):
+            if item is not None:
+                self.items[row.number] = item
+        self._refused(self.rows, refused)
+
+    def _take(
+        self,
+        action: Callable[..., Any],
+        step: str,
+        applies: Callable[[ImportRow], bool],
+        person: Callable[[ImportRow], Any],
+        day: Callable[[ImportRow], dt.date | None],
+        label: str = "",
+        *,
+        text: Callable[[ImportRow], str] | None = None,
+    ) -> None:
+        rows = [row for row in self.rows if row.number in self.items and applies(row)]
+        steps = [
+            item_actions.Step(
+                person(row),
+                self.items[row.number],
+                at=self.moments[row.number].at(day(row), step),
+                text=text(row) if text is not None else "",
+            )
+            for row in rows
+        ]
+        refused: item_actions.Refusals = {}
+        action(steps, refused=refused, seeing=self.seeing)
+        for index, (row, taken) in enumerate(zip(rows, steps, strict=True)):
+            if index in refused:
+                continue
+            self.items[row.number] = taken.item  # as the step's lock re-read it
+            if label:
+                self.steps[row.number].append(label)
+        self._refused(rows, refused)
+
+    def _refused(self, rows: list[ImportRow], refused: item_actions.Refusals) -> None:
+        for index, error in sorted(refused.items()):
+            self.items.pop(rows[index].number, None)
+            self.report.add([Problem(rows[index].number, error.message)])
+
+
 def _import_row(actor: Any, row: ImportRow, source: str) -> Item:
     # The steps happened long ago: their notices go to the inbox, never out by email/SMS.
     with inbox_only():
@@ -303,7 +516,7 @@ class _RowImport:
         if row.closes == Status.TERMINATED:
             self._terminate()
         if row.closes:
-            _mark_filled_in_notices_read(self.item)
+            _mark_filled_in_notices_read([self.item])
         self._record()
         self.item.refresh_from_db()
         return self.item
@@ -369,15 +582,10 @@ class _RowImport:
     def _report(self) -> None:
         row = self.row
         submitted = row.submitted_on or row.completed_on
-        text = _("【据原台账补录】原台账%(source)s第%(row)d行记载该事项已办结%(date)s。") % {
-            "source": self.source,
-            "row": row.number,
-            "date": _("（%(day)s）") % {"day": row.completed_on.isoformat()}
-            if row.completed_on
-            else "",
-        }
         with self.at(submitted, "draft"):
-            item_actions.draft_completion_report(self.liaison, self._reload(), text)
+            item_actions.draft_completion_report(
+                self.liaison, self._reload(), _report_text(row, self.source)
+            )
         with self.at(submitted, "confirm"):
             item_actions.confirm_report(self.head, self._reload())
         self.steps.append(_("办结报告及确认"))
@@ -409,21 +617,36 @@ class _RowImport:
         self.steps.append(_("终止决定"))
 
     def _record(self) -> None:
-        row = self.row
-        summary = _("据台账%(source)s第%(row)d行导入") % {"source": self.source, "row": row.number}
-        if row.original_number:
-            summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
-        if self.steps:
-            summary += _("；%(steps)s系按原台账补录，非在系统中办理") % {
-                "steps": "、".join(self.steps)
-            }
-        record(
-            self.actor,
-            "import_ledger_row",
-            summary,
-            item=self.item,
-            data={"file": self.source, "row": row.number, "original_number": row.original_number},
-        )
+        entry = _row_entry(self.actor, self.row, self.source, self.steps, self.item)
+        record_many([entry])
+
+
+def _report_text(row: ImportRow, source: str) -> str:
+    """The completion report filled in from the old ledger."""
+    return _("【据原台账补录】原台账%(source)s第%(row)d行记载该事项已办结%(date)s。") % {
+        "source": source,
+        "row": row.number,
+        "date": _("（%(day)s）") % {"day": row.completed_on.isoformat()}
+        if row.completed_on
+        else "",
+    }
+
+
+def _row_entry(actor: Any, row: ImportRow, source: str, steps: list[str], item: Item) -> Entry:
+    """The `import_ledger_row` event of a row's item: which file and row, the old
+    number, and which steps were filled in from the old ledger."""
+    summary = _("据台账%(source)s第%(row)d行导入") % {"source": source, "row": row.number}
+    if row.original_number:
+        summary += _("（原台账编号%(number)s）") % {"number": row.original_number}
+    if steps:
+        summary += _("；%(steps)s系按原台账补录，非在系统中办理") % {"steps": "、".join(steps)}
+    return Entry(
+        actor,
+        "import_ledger_row",
+        summary,
+        item=item,
+        data={"file": source, "row": row.number, "original_number": row.original_number},
+    )
 
 
 def _file_archived(actor: Any, items: list[Item]) -> None:
@@ -438,11 +661,10 @@ def _file_archived(actor: Any, items: list[Item]) -> None:
         file_volume(actor, year, items=filed)
 
 
-def _mark_filled_in_notices_read(item: Item) -> None:
-    """A closed item's filled-in steps need no one's attention now."""
-    notices = Notice.objects.filter(item=item, read_at__isnull=True).select_related("recipient")
-    for notice in notices:
-        item_actions.mark_notice_read(notice.recipient, notice.pk)
+def _mark_filled_in_notices_read(items: list[Item]) -> None:
+    """Closed items' filled-in steps need no one's attention now."""
+    if items:
+        item_actions.mark_item_notices_read(items)
 
 
 # ----------------------------------------------------------------------------- the page
@@ -472,31 +694,162 @@ def upload_ledger(
 
 
 @transaction.atomic
-def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> ImportReport:
-    """Import an uploaded ledger, all or nothing; its report is kept either way."""
+def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> LedgerImport:
+    """Queue an uploaded, checked ledger for its import by a background worker
+    (`tasks.run_import`). Refused for someone else's upload, an upload imported or
+    being imported, one whose check found problems, and while another of the
+    uploader's imports is queued or running: one at a time per person."""
     _require_supervisor(actor)
-    locked = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+    # The uploader's row is the lock that lets one of their imports be queued at a time.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    locked = LedgerImport.objects.select_for_update().defer("content").get(pk=ledger_import.pk)
     if locked.uploaded_by_id != actor.pk:
         raise PermissionRefused(_("只能导入自己上传的台账。"))
     if locked.status == ImportStatus.IMPORTED:
         raise InvalidInput(_("该台账已经导入，不能重复导入。"))
-    report = import_ledger(actor, bytes(locked.content), filename=locked.filename, year=locked.year)
-    locked.report = report.as_json()
-    update = ["report"]
-    if report.imported:
-        locked.status = ImportStatus.IMPORTED
-        locked.imported_at = clock.now()
-        locked.item_count = len(report.created)
-        update += ["status", "imported_at", "item_count"]
-    locked.save(update_fields=update)
-    return report
+    if locked.status in IMPORTING:
+        raise InvalidInput(_("该台账已确认导入，正在后台处理，请勿重复确认。"))
+    if locked.report.get("problems"):
+        raise InvalidInput(_("该台账的检查发现问题，未导入任何事项。请在Excel中修改后重新上传。"))
+    running = LedgerImport.objects.filter(uploaded_by=actor, status__in=IMPORTING)
+    _give_up_abandoned(running.exclude(pk=locked.pk))
+    if running.exclude(pk=locked.pk).exists():
+        raise InvalidInput(_("您有一份台账正在导入，请待其完成后再确认导入新的台账。"))
+    locked.status = ImportStatus.QUEUED
+    locked.queued_at = clock.now()
+    locked.rows_total = len(locked.report.get("created", []))
+    locked.rows_done = 0
+    locked.save(update_fields=["status", "queued_at", "rows_total", "rows_done"])
+    pk = locked.pk
+
+    def enqueue() -> None:
+        from .tasks import run_import
+
+        run_import.enqueue(pk)
+
+    transaction.on_commit(enqueue)
+    return locked
+
+
+# An import queued or running this long was abandoned (no worker took it, or its
+# worker died: its transaction rolled back) and no longer holds its uploader's turn.
+ABANDONED_AFTER = dt.timedelta(hours=6)
+
+
+def _give_up_abandoned(imports: Any) -> None:
+    since = clock.now() - ABANDONED_AFTER
+    abandoned = imports.filter(
+        Q(status=ImportStatus.QUEUED, queued_at__lt=since)
+        | Q(status=ImportStatus.RUNNING, started_at__lt=since)
+    )
+    message = _("导入未能在后台完成（已中断），未导入任何事项。请重新上传后再确认导入。")
+    for ledger_import in abandoned.defer("content"):
+        report = ImportReport.from_json(ledger_import.report)
+        report.problems = []
+        report.add([Problem(None, message)])
+        ledger_import.report = report.as_json()
+        ledger_import.status = ImportStatus.FAILED
+        ledger_import.finished_at = clock.now()
+        ledger_import.save(update_fields=["report", "status", "finished_at"])
+
+
+PROGRESS_SECONDS = 24 * 3600
+# Where a running import's worker leaves its count for the page (settings.CACHES):
+# the import's own transaction is not visible to the page until it commits.
+cache = ConnectionProxy(caches, "progress")
+
+
+def _progress_key(pk: int) -> str:
+    return f"ledger-import:{pk}:progress"
+
+
+def progress_of(ledger_import: LedgerImport) -> tuple[int, int]:
+    """(rows done, rows to do) of an import: while it runs, as its worker last told
+    the progress cache (settings.CACHES); else as stored."""
+    if ledger_import.status == ImportStatus.RUNNING:
+        found = cache.get(_progress_key(ledger_import.pk))
+        if found is not None:
+            return int(found[0]), int(found[1])
+    return ledger_import.rows_done, ledger_import.rows_total
+
+
+def run_ledger_import(import_id: int) -> LedgerImport | None:
+    """The background import of a queued upload (`tasks.run_import`), all or nothing:
+    the items and the upload's final status are written in one transaction. Returns
+    None when there is nothing to do — not queued, or another worker claimed it."""
+    claimed = LedgerImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=clock.now()
+    )
+    if claimed != 1:
+        return None
+    ledger_import = LedgerImport.objects.select_related("uploaded_by").get(pk=import_id)
+    key = _progress_key(import_id)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(key, (done, total), PROGRESS_SECONDS)
+
+    with transaction.atomic():
+        try:
+            report = import_ledger(
+                ledger_import.uploaded_by,
+                bytes(ledger_import.content),
+                filename=ledger_import.filename,
+                year=ledger_import.year,
+                progress=progress,
+            )
+        except ActionError as error:  # the uploader may no longer import
+            report = ImportReport(filename=ledger_import.filename, dry_run=False)
+            report.add([Problem(None, error.message)])
+        ledger_import.report = report.as_json()
+        ledger_import.finished_at = clock.now()
+        ledger_import.rows_done = ledger_import.rows_total if report.imported else 0
+        if report.imported:
+            ledger_import.status = ImportStatus.IMPORTED
+            ledger_import.imported_at = ledger_import.finished_at
+            ledger_import.item_count = len(report.created)
+        else:
+            ledger_import.status = ImportStatus.FAILED
+        ledger_import.save(
+            update_fields=[
+                "report",
+                "finished_at",
+                "rows_done",
+                "status",
+                "imported_at",
+                "item_count",
+            ]
+        )
+    cache.delete(key)
+    return ledger_import
+
+
+def fail_ledger_import(import_id: int, message: str) -> None:
+    """A worker's import ended by an error it did not expect: nothing was imported
+    (its transaction rolled back); the page says so."""
+    report = ImportReport(filename="", dry_run=False)
+    report.add([Problem(None, message)])
+    with transaction.atomic():
+        found = LedgerImport.objects.select_for_update().defer("content").filter(pk=import_id)
+        ledger_import = found.first()
+        if ledger_import is None or ledger_import.status != ImportStatus.RUNNING:
+            return
+        report.filename = ledger_import.filename
+        ledger_import.report = {**ledger_import.report, "problems": report.problems}
+        ledger_import.status = ImportStatus.FAILED
+        ledger_import.finished_at = clock.now()
+        ledger_import.rows_done = 0
+        ledger_import.save(update_fields=["report", "status", "finished_at", "rows_done"])
+    cache.delete(_progress_key(import_id))
 
 
 __all__ = [
     "FIELDS",
     "ImportReport",
     "confirm_ledger_import",
+    "fail_ledger_import",
     "import_ledger",
+    "progress_of",
     "record_export",
+    "run_ledger_import",
     "upload_ledger",
 ]

@@ -93,7 +93,7 @@ from duban.items.states import Status
 from duban.organisation.models import Role, Unit, User
 
 MAX_BYTES = 10 * 1024 * 1024  # the upload limit: 10 MB
-MAX_ROWS = 5000  # data rows of one import
+MAX_ROWS = 10_000  # data rows of one import
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # what the parts of an .xlsx may unpack to
 MAX_ZIP_ENTRIES = 5000
 HEADER_SEARCH_ROWS = 10

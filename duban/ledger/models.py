@@ -1,9 +1,12 @@
 """An uploaded ledger file waiting for, or done with, its import (the import page).
 
 The page reads the file in two steps — upload (which shows the detected columns and
-the report of a dry run) and confirmation — so the file is kept between them, in the
-database: the app servers keep no files of their own (DESIGN.md, "Scale"). Only the
-person who uploaded it sees or imports it.
+the report of a dry run) and confirmation, which queues the import for a background
+worker — so the file is kept between them, in the database: the app servers keep no
+files of their own (DESIGN.md, "Scale"). Only the person who uploaded it sees or
+imports it.
+
+previewed → (confirm) queued → (a worker claims it) running → imported | failed
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from django.utils.translation import gettext_lazy as _
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("待确认导入")
+    QUEUED = "queued", _("排队等待导入")
+    RUNNING = "running", _("正在导入")
     IMPORTED = "imported", _("已导入")
+    FAILED = "failed", _("导入未成功")
+
+
+# An upload being imported: its uploader may confirm no other until it ends.
+IMPORTING = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
 class LedgerImport(models.Model):
@@ -36,7 +46,14 @@ class LedgerImport(models.Model):
     # The report of the last check (the dry run at upload, or the import itself).
     report = models.JSONField(_("检查结果"), default=dict, blank=True)
     item_count = models.PositiveIntegerField(_("导入事项数"), default=0)
+    # The background import (duban.ledger.tasks): rows to import, rows done when it
+    # ended (the running count is in the cache: `progress`), and when it ran.
+    rows_total = models.PositiveIntegerField(_("待导入行数"), default=0)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
     created_at = models.DateTimeField(_("上传时间"))
+    queued_at = models.DateTimeField(_("确认导入时间"), null=True, blank=True)
+    started_at = models.DateTimeField(_("开始导入时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("导入结束时间"), null=True, blank=True)
     imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     class Meta:
@@ -47,6 +64,9 @@ class LedgerImport(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def importing(self) -> bool:
+        return self.status in IMPORTING
 
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", _("排队中")
@@ -57,7 +77,7 @@ class ExportStatus(models.TextChoices):
 
 
 class LedgerExport(models.Model):
-    """A ledger export too large to write within the request (`duban.ledger.jobs`): a
+    """A ledger export too large to write within the request (`duban.ledger.exporting`): a
     worker writes it, the page shows its progress, and the finished file is kept here,
     in the database like an uploaded ledger, for its requester to download until it
     expires (settings.LEDGER_EXPORT_KEEP_HOURS)."""

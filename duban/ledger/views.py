@@ -8,7 +8,10 @@ and streamed from there; a large one is offered as a background export, whose pa
 
 Import: /ledger/import/ (office supervisors only) takes an .xlsx of at most 10 MB,
 checks it by its bytes, and shows /ledger/import/<id>/: the detected column mapping
-and the report of a dry run; its button imports, all or nothing.
+and the report of a dry run; its button queues the import for a background worker
+(`duban.ledger.tasks.run_import`), all or nothing, and the page then shows its
+progress — rows done of the rows to import, refreshing itself every few seconds
+without script — and at the end its result, or every problem by its row.
 """
 
 from __future__ import annotations
@@ -214,10 +217,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
+# How often the page of a running import reloads itself (a meta refresh: no script).
+REFRESH_SECONDS = 3
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the mapping and the check's report; POST: import, all or nothing."""
+    """GET: the mapping and the check's report, or the import's progress and result;
+    POST: queue the import for a background worker (all or nothing)."""
     user = _supervisor(request)
     ledger_import = LedgerImport.objects.filter(pk=pk, uploaded_by=user).defer("content").first()
     if ledger_import is None:
@@ -225,20 +233,20 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            report = actions.confirm_ledger_import(user, ledger_import)
+            actions.confirm_ledger_import(user, ledger_import)
         except ActionError as error:
             messages.error(request, error.message)
-            return redirect("ledger-import-detail", pk=pk)
-        if report.imported:
+            status = 409  # nothing was queued; the page says why
+            ledger_import.refresh_from_db()
+        else:
             messages.success(
                 request,
-                _("已从“%(file)s”导入%(count)d项督办事项。")
-                % {"file": ledger_import.filename, "count": len(report.created)},
+                _("已确认导入“%(file)s”，正在后台导入，本页会自动刷新显示进度。")
+                % {"file": ledger_import.filename},
             )
             return redirect("ledger-import-detail", pk=pk)
-        status = 409  # the data changed since the check: nothing was imported
-        ledger_import.refresh_from_db(fields=["report", "status"])
     report = actions.ImportReport.from_json(ledger_import.report)
+    done, total = actions.progress_of(ledger_import)
     return render(
         request,
         "ledger/import_detail.html",
@@ -246,6 +254,12 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ledger_import": ledger_import,
             "report": report,
             "imported": ledger_import.status == ImportStatus.IMPORTED,
+            "importing": ledger_import.importing,
+            "failed": ledger_import.status == ImportStatus.FAILED,
+            "rows_done": done,
+            "rows_total": total,
+            "percent": round(done * 100 / total) if total else 0,
+            "refresh_seconds": REFRESH_SECONDS,
         },
         status=status,
     )

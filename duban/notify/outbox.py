@@ -71,6 +71,7 @@ class Message:
     title: str
     body: str = ""
     seeing: frozenset[int] = frozenset()
+    created_at: Any = None  # when it was written, if not now (a batch of dated steps)
 
 
 def notify(
@@ -137,7 +138,7 @@ def notify_many(
                     item=message.item,
                     title=message.title,
                     body=message.body,
-                    created_at=now,
+                    created_at=message.created_at or now,
                 )
                 for message, people in addressed
                 for person in people

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -15,7 +16,14 @@ from django.utils.translation import gettext as _
 from duban import clock
 from duban.audit.models import record
 
-from ..models import OPEN_PART_STATUSES, ExtensionRequest, ExtensionStatus, Item, PartStatus
+from ..models import (
+    OPEN_PART_STATUSES,
+    ExtensionRequest,
+    ExtensionStatus,
+    Item,
+    PartStatus,
+    WorkPart,
+)
 
 
 def expire_pending_request(actor: Any, item: Item, reason: str) -> ExtensionRequest | None:
@@ -52,8 +60,26 @@ def close_open_parts(item: Item) -> int:
 
 
 def close_with_item(actor: Any, item: Item, reason: str) -> None:
-    expire_pending_request(actor, item, reason)
-    close_open_parts(item)
+    close_with_items(actor, [item], reason)
+
+
+def close_with_items(actor: Any, items: Sequence[Item], reason: str) -> None:
+    """`close_with_item` for the items a batch closes: their waiting requests found
+    and their open parts closed with one query each, however many items (the parts
+    are dated at the moment of the call)."""
+    if not items:
+        return
+    waiting = set(
+        ExtensionRequest.objects.filter(
+            item__in=[item.pk for item in items], status=ExtensionStatus.PENDING
+        ).values_list("item_id", flat=True)
+    )
+    for item in items:
+        if item.pk in waiting:
+            expire_pending_request(actor, item, reason)
+    WorkPart.objects.filter(
+        item__in=[item.pk for item in items], status__in=OPEN_PART_STATUSES
+    ).update(status=PartStatus.CLOSED, closed_at=clock.now())
 
 
 def flag_parts_past_deadline(item: Item) -> int:

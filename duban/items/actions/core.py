@@ -8,22 +8,25 @@ everything runs inside `transaction.atomic`, changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duban import clock
-from duban.audit.models import record
+from duban.audit.models import Entry, record, record_many
 from duban.organisation.models import Role, Unit, UnitKind
 
 from .. import plausible, policy
 from ..deadlines import compute_deadline
-from ..errors import InvalidInput, PermissionRefused, Problems
+from ..errors import ActionError, InvalidInput, PermissionRefused, Problems
 from ..models import (
     LEDGER_PREFIX,
     SOURCE_BODIES,
@@ -40,7 +43,7 @@ from ..models import (
     WorkPlan,
 )
 from ..states import Status, apply_move
-from .closing import close_with_item, flag_parts_past_deadline
+from .closing import close_with_items, flag_parts_past_deadline
 
 TEXT_LIMIT = plausible.TEXT_LIMIT
 TITLE_LIMIT = 200
@@ -87,6 +90,110 @@ def _locked(item: Item) -> Item:
     )
 
 
+# ----------------------------------------------------------------------------- batches
+#
+# The actions below that a ledger import takes for thousands of rows at once
+# (establish, assign, sign for, draft, confirm and review a report) each have one body
+# that works on a batch of steps: one lock, one visibility query per person, one
+# insert or update per table, one chained append to the audit log. The single-item
+# action is that body with a batch of one, so every rule lives in one place.
+
+
+@dataclass
+class Step:
+    """One item's turn in a batch action: who takes it, when (None: now), and the
+    action's text, if it takes one (an instruction, a report, a review comment)."""
+
+    actor: Any
+    item: Item
+    at: dt.datetime | None = None
+    text: str = ""
+    accept: bool = True  # review_report only
+
+
+# A batch action's refusals by the step's index; without it the first one is raised.
+Refusals = dict[int, ActionError]
+
+
+def _at(moment: dt.datetime | None) -> Any:
+    return clock.frozen_at(moment) if moment is not None else contextlib.nullcontext()
+
+
+def _refuse(refused: Refusals | None, index: int, error: ActionError) -> None:
+    if refused is None:
+        raise error
+    refused[index] = error
+
+
+def _locked_many(steps: Sequence[Step]) -> None:
+    """Re-read the steps' items under row locks, in id order (so concurrent batches
+    queue up rather than deadlock), with what the rules read of them."""
+    ids = sorted({step.item.pk for step in steps})
+    locked = {
+        item.pk: item
+        for item in Item.objects.select_for_update(of=("self",))
+        .select_related("lead_unit__liaison", "lead_unit__head", "supervising_office", "supervisor")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    for step in steps:
+        step.item = locked[step.item.pk]
+
+
+# (person id, item id) pairs that `visibility.visible_pairs` found visible.
+Seeing = set[tuple[int, int]]
+
+
+def _seeing(pairs: Iterable[tuple[Any, Item]], known: Seeing | None = None) -> Seeing:
+    """(person id, item id) of the pairs that the visibility rule lets see, with one
+    query per distinct person; or `known`: what the caller found with the same rule
+    for the same items, in the same transaction, for several steps of a batch (the
+    steps below change nothing the rule reads)."""
+    from ..visibility import visible_pairs
+
+    if known is not None:
+        return known
+
+    return visible_pairs(
+        (person, item.pk) for person, item in pairs if policy.is_active_person(person)
+    )
+
+
+def _update_each(objects: Sequence[Any], fields: Sequence[str]) -> None:
+    """`bulk_update`'s effect as one plain UPDATE per row, sent together: Django builds
+    a CASE over hundreds of rows more slowly than the database runs the updates."""
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                [
+                    column.get_db_prep_save(getattr(row, column.attname), connection)
+                    for column in columns
+                ]
+                + [row.pk]
+                for row in objects
+            ],
+        )
+
+
+def _check(step: Step, action: str, seeing: set[tuple[int, int]], **known: Any) -> None:
+    visible = (step.actor.pk, step.item.pk) in seeing
+    policy.check(step.actor, step.item, action, visible=visible, **known)
+
+
+def _seen_by(people: Iterable[Any], item: Item, seeing: set[tuple[int, int]]) -> frozenset[int]:
+    return frozenset(
+        person.pk for person in people if person is not None and (person.pk, item.pk) in seeing
+    )
+
+
 def _notify(recipients: Iterable[Any], item: Item, title: str, body: str = "") -> int:
     """Write notices through the outbox; returns how many people were notified."""
     from duban.notify.outbox import notify
@@ -113,28 +220,51 @@ def _supervising_office_for(confidentiality: str) -> Unit:
     return office
 
 
-def _next_ledger_number(year: int, source_kind: str, kept: int | None = None) -> tuple[int, str]:
-    """The next number of the year's category; a number once given is never reused (R-S5).
+def _next_ledger_numbers(
+    wanted: Sequence[tuple[int, str, int | None]],
+) -> list[tuple[int, str]]:
+    """The next numbers of their year's category, in order, for (year, source kind,
+    kept) each; a number once given is never reused (R-S5).
 
     `kept` is an imported item's own number from this system's ledger (duban.ledger):
-    it is kept when no item holds it, and the numbers go on after the highest given."""
-    LedgerCounter.objects.get_or_create(year=year, source_kind=source_kind)
-    counter = LedgerCounter.objects.select_for_update().get(year=year, source_kind=source_kind)
-    if (
-        kept is not None
-        and kept > 0
-        and not Item.objects.filter(year=year, source_kind=source_kind, serial=kept).exists()
-    ):
-        serial = kept
-        if kept > counter.last_number:
-            counter.last_number = kept
+    it is kept when no item holds it, and the numbers go on after the highest given.
+    Each category's counter is locked once, however many numbers it gives."""
+    keys = sorted({(year, kind) for year, kind, _kept in wanted})
+    for year, kind in keys:
+        LedgerCounter.objects.get_or_create(year=year, source_kind=kind)
+    which = Q()
+    for year, kind in keys:
+        which |= Q(year=year, source_kind=kind)
+    counters = {
+        (counter.year, counter.source_kind): counter
+        for counter in LedgerCounter.objects.select_for_update().filter(which).order_by("pk")
+    }
+    taken: set[tuple[int, str, int]] = set()
+    kept_asked: dict[tuple[int, str], set[int]] = {}
+    for year, kind, kept in wanted:
+        if kept is not None and kept > 0:
+            kept_asked.setdefault((year, kind), set()).add(kept)
+    if kept_asked:
+        held = Q()
+        for (year, kind), serials in kept_asked.items():
+            held |= Q(year=year, source_kind=kind, serial__in=sorted(serials))
+        taken.update(Item.objects.filter(held).values_list("year", "source_kind", "serial"))
+    last = {key: counter.last_number for key, counter in counters.items()}
+    numbers = []
+    for year, kind, kept in wanted:
+        if kept is not None and kept > 0 and (year, kind, kept) not in taken:
+            serial = kept
+            last[year, kind] = max(last[year, kind], kept)
+        else:
+            last[year, kind] += 1
+            serial = last[year, kind]
+        taken.add((year, kind, serial))
+        numbers.append((serial, f"{LEDGER_PREFIX[kind]}〔{year}〕第{serial:04d}号"))
+    for key, counter in counters.items():
+        if last[key] != counter.last_number:
+            counter.last_number = last[key]
             counter.save(update_fields=["last_number"])
-    else:
-        counter.last_number = F("last_number") + 1
-        counter.save(update_fields=["last_number"])
-        counter.refresh_from_db(fields=["last_number"])
-        serial = counter.last_number
-    return serial, f"{LEDGER_PREFIX[source_kind]}〔{year}〕第{serial:04d}号"
+    return numbers
 
 
 # ----------------------------------------------------------------------------- establish
@@ -179,13 +309,20 @@ class Checked:
     deadline: Any  # deadlines.Deadline
 
 
-def check_establish(actor: Any, data: EstablishInput) -> Checked:
+def check_establish(
+    actor: Any, data: EstablishInput, *, offices: dict[str, Unit] | None = None
+) -> Checked:
     """Every check of 立项 (R-S1–S5, R-D1–D5), without storing anything: a refusal of
     who may establish comes at once; wrong input is refused once, naming every field
-    to fix (`Problems`), so the form shows them all at once."""
+    to fix (`Problems`), so the form shows them all at once. `offices`: the
+    supervising offices a batch has already found, by confidentiality."""
     if data.confidentiality not in Confidentiality.values:
         raise InvalidInput(_("密级类别无效。"), errors={"confidentiality": _("请选择密级类别。")})
-    office = _supervising_office_for(data.confidentiality)
+    if offices is None:
+        offices = {}
+    if data.confidentiality not in offices:
+        offices[data.confidentiality] = _supervising_office_for(data.confidentiality)
+    office = offices[data.confidentiality]
     if actor.role != Role.OFFICE_SUPERVISOR or actor.unit_id != office.pk:
         raise PermissionRefused(_("只有%(office)s的督办员可以立项。") % {"office": office.name})
     problems = Problems()
@@ -302,48 +439,91 @@ def check_establish(actor: Any, data: EstablishInput) -> Checked:
 @transaction.atomic
 def establish_item(actor: Any, data: EstablishInput) -> Item:
     """立项 (R-S1–S5, R-D1–D5)."""
-    checked = check_establish(actor, data)
-    office, title, content, basis = checked.office, checked.title, checked.content, checked.basis
-    cooperating, leader, decided_on = checked.cooperating, checked.leader, checked.decided_on
-    year, deadline = checked.year, checked.deadline
-    serial, number = _next_ledger_number(year, data.source_kind, data.ledger_serial)
-    now = clock.now()
-    item = Item.objects.create(
-        ledger_number=number,
-        year=year,
-        serial=serial,
-        title=title,
-        content=content,
-        basis=basis,
-        source_kind=data.source_kind,
-        source_body=data.source_body,
-        minutes_issued_on=data.minutes_issued_on,
-        deciding_leader=leader,
-        decided_on=decided_on,
-        deadline_rule=deadline.rule,
-        deadline_reason=deadline.reason,
-        original_deadline=deadline.day,
-        deadline=deadline.day,
-        deadline_provisional=deadline.provisional,
-        confidentiality=data.confidentiality,
-        urgent=data.urgent,
-        lead_unit=checked.lead_unit,
-        supervising_office=office,
-        supervisor=actor,
-        status=Status.ESTABLISHED,
-        established_at=now,
-        created_by=actor,
-    )
-    item.cooperating_units.set(cooperating)
-    record(
-        actor,
-        "establish",
-        _("立项，台账编号%(number)s，办结时限%(deadline)s")
-        % {"number": number, "deadline": deadline.day.isoformat()},
-        item=item,
-        data={"deadline": deadline.day.isoformat(), "rule": deadline.rule},
-    )
+    item = establish_items(actor, [data])[0]
+    assert item is not None  # a refusal was raised
     return item
+
+
+@transaction.atomic
+def establish_items(
+    actor: Any,
+    inputs: Sequence[EstablishInput],
+    *,
+    moments: Sequence[dt.datetime | None] | None = None,
+    refused: Refusals | None = None,
+) -> list[Item | None]:
+    """立项 of several items at once, each checked as `establish_item` checks one and
+    established at its moment (None: now); a refused one is None in the result (with
+    `refused`: its error by index; else the error is raised)."""
+    moments = moments if moments is not None else [None] * len(inputs)
+    offices: dict[str, Unit] = {}
+    checked: list[tuple[int, EstablishInput, Checked, dt.datetime]] = []
+    for index, (data, moment) in enumerate(zip(inputs, moments, strict=True)):
+        with _at(moment):
+            try:
+                checked.append(
+                    (index, data, check_establish(actor, data, offices=offices), clock.now())
+                )
+            except ActionError as error:
+                _refuse(refused, index, error)
+    numbers = _next_ledger_numbers(
+        [(found.year, data.source_kind, data.ledger_serial) for _i, data, found, _at in checked]
+    )
+    items: list[Item] = []
+    for (_index, data, found, now), (serial, number) in zip(checked, numbers, strict=True):
+        deadline = found.deadline
+        items.append(
+            Item(
+                ledger_number=number,
+                year=found.year,
+                serial=serial,
+                title=found.title,
+                content=found.content,
+                basis=found.basis,
+                source_kind=data.source_kind,
+                source_body=data.source_body,
+                minutes_issued_on=data.minutes_issued_on,
+                deciding_leader=found.leader,
+                decided_on=found.decided_on,
+                deadline_rule=deadline.rule,
+                deadline_reason=deadline.reason,
+                original_deadline=deadline.day,
+                deadline=deadline.day,
+                deadline_provisional=deadline.provisional,
+                confidentiality=data.confidentiality,
+                urgent=data.urgent,
+                lead_unit=found.lead_unit,
+                supervising_office=found.office,
+                supervisor=actor,
+                status=Status.ESTABLISHED,
+                established_at=now,
+                created_by=actor,
+            )
+        )
+    Item.objects.bulk_create(items)
+    Item.cooperating_units.through.objects.bulk_create(
+        Item.cooperating_units.through(item_id=item.pk, unit_id=unit.pk)
+        for item, (_i, _data, found, _now) in zip(items, checked, strict=True)
+        for unit in found.cooperating
+    )
+    record_many(
+        [
+            Entry(
+                actor,
+                "establish",
+                _("立项，台账编号%(number)s，办结时限%(deadline)s")
+                % {"number": item.ledger_number, "deadline": item.deadline.isoformat()},
+                item=item,
+                data={"deadline": item.deadline.isoformat(), "rule": item.deadline_rule},
+                created_at=item.established_at,
+            )
+            for item in items
+        ]
+    )
+    result: list[Item | None] = [None] * len(inputs)
+    for (index, _data, _found, _now), item in zip(checked, items, strict=True):
+        result[index] = item
+    return result
 
 
 # ----------------------------------------------------------------------------- assignment
@@ -353,29 +533,91 @@ def establish_item(actor: Any, data: EstablishInput) -> Item:
 def assign_item(actor: Any, item: Item, instruction: str = "") -> Item:
     """交办: notify the lead unit's liaison and head and every cooperating liaison (R-A1),
     with the office's optional instruction (交办意见) in the notices and the audit."""
-    item = _locked(item)
-    policy.check(actor, item, "assign")
-    instruction = plausible.clean_text(instruction)
-    if instruction:
-        instruction = _item_text(item, instruction, "instruction", _("交办意见"), INSTRUCTION_LIMIT)
-        if item.confidentiality == Confidentiality.CLASSIFIED:
-            instruction = ""  # the offline placeholder says nothing to send (R-C3)
-    apply_move(item, "assign")
-    item.assigned_at = clock.now()
-    item.save(update_fields=["status", "assigned_at", "updated_at"])
-    _notify_assignment(item, instruction)
-    summary = _("交办给%(unit)s") % {"unit": item.lead_unit.name}
-    if instruction:
-        summary += _("；交办意见：%(instruction)s") % {"instruction": instruction}
-    data = {"instruction": instruction} if instruction else None
-    record(actor, "assign", summary, item=item, data=data)
-    return item
+    return assign_items([Step(actor, item, text=instruction)])[0]
+
+
+@transaction.atomic
+def assign_items(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Item]:
+    """`assign_item` for several items at once (each step's text is its instruction);
+    returns the items assigned (with `refused`, the refused ones are left out)."""
+    _locked_many(steps)
+    items = [step.item for step in steps]
+    cooperating = _cooperating_liaisons(items)
+    seeing = _seeing(
+        (
+            (person, step.item)
+            for step in steps
+            for person in (
+                step.actor,
+                step.item.lead_unit.liaison,
+                step.item.lead_unit.head,
+                *cooperating[step.item.pk],
+            )
+            if person is not None
+        ),
+        seeing,
+    )
+    done: list[Step] = []
+    instructions: list[str] = []
+    for index, step in enumerate(steps):
+        item = step.item
+        with _at(step.at):
+            try:
+                _check(step, "assign", seeing)
+                instruction = plausible.clean_text(step.text)
+                if instruction:
+                    instruction = _item_text(
+                        item, instruction, "instruction", _("交办意见"), INSTRUCTION_LIMIT
+                    )
+                    if item.confidentiality == Confidentiality.CLASSIFIED:
+                        instruction = ""  # the offline placeholder says nothing to send (R-C3)
+                apply_move(item, "assign")
+            except ActionError as error:
+                _refuse(refused, index, error)
+                continue
+            item.assigned_at = clock.now()
+            item.updated_at = timezone.now()
+        done.append(step)
+        instructions.append(instruction)
+    _update_each([step.item for step in done], ["status", "assigned_at", "updated_at"])
+    messages = []
+    entries = []
+    for step, instruction in zip(done, instructions, strict=True):
+        item = step.item
+        messages += _assignment_messages(item, cooperating[item.pk], seeing, instruction)
+        summary = _("交办给%(unit)s") % {"unit": item.lead_unit.name}
+        if instruction:
+            summary += _("；交办意见：%(instruction)s") % {"instruction": instruction}
+        data = {"instruction": instruction} if instruction else None
+        entries.append(
+            Entry(step.actor, "assign", summary, item=item, data=data, created_at=item.assigned_at)
+        )
+    _notify_many(messages)
+    record_many(entries)
+    return [step.item for step in done]
 
 
 INSTRUCTION_LIMIT = 2_000
 
 
-def _notify_assignment(item: Item, instruction: str = "") -> None:
+def _cooperating_liaisons(items: Sequence[Item]) -> dict[int, list[Any]]:
+    """Each item's cooperating units' liaisons, with one query."""
+    through = Item.cooperating_units.through.objects.filter(
+        item_id__in=[item.pk for item in items]
+    ).select_related("unit__liaison")
+    found: dict[int, list[Any]] = {item.pk: [] for item in items}
+    for link in through.order_by("pk"):
+        found[link.item_id].append(link.unit.liaison)
+    return found
+
+
+def _assignment_messages(
+    item: Item, cooperating_liaisons: list[Any], seeing: set[tuple[int, int]], instruction: str = ""
+) -> list[Any]:
+    from duban.notify.outbox import Message
+
     title = _("新交办督办事项：%(title)s") % {"title": item.title}
     body = _("台账编号%(number)s，办结时限%(deadline)s。请及时签收。") % {
         "number": item.ledger_number,
@@ -384,28 +626,73 @@ def _notify_assignment(item: Item, instruction: str = "") -> None:
     if instruction:
         body += _("交办意见：%(instruction)s") % {"instruction": instruction}
     lead = item.lead_unit
-    _notify([lead.liaison, lead.head], item, title, body)
-    cooperating_liaisons = [
-        unit.liaison for unit in item.cooperating_units.select_related("liaison")
+    at = clock.now() if item.assigned_at is None else item.assigned_at
+    contacts = [lead.liaison, lead.head]
+    return [
+        Message(contacts, item, title, body, _seen_by(contacts, item, seeing), at),
+        Message(
+            cooperating_liaisons,
+            item,
+            _("请配合办理督办事项：%(title)s") % {"title": item.title},
+            _("承办单位：%(unit)s。配合情况请报送承办单位。") % {"unit": lead.name},
+            _seen_by(cooperating_liaisons, item, seeing),
+            at,
+        ),
     ]
-    _notify(
-        cooperating_liaisons,
-        item,
-        _("请配合办理督办事项：%(title)s") % {"title": item.title},
-        _("承办单位：%(unit)s。配合情况请报送承办单位。") % {"unit": lead.name},
-    )
+
+
+def _notify_assignment(item: Item, instruction: str = "") -> None:
+    """The assignment's notices of `reassign_item` (R-A1), as `assign_items` writes them."""
+    liaisons = _cooperating_liaisons([item])[item.pk]
+    _notify_many(_assignment_messages(item, liaisons, set(), instruction))
+
+
+def _notify_many(messages: Sequence[Any]) -> None:
+    from duban.notify.outbox import notify_many
+
+    if messages:
+        notify_many(messages)
 
 
 @transaction.atomic
 def sign_for_item(actor: Any, item: Item) -> Item:
     """签收 (R-A2)."""
-    item = _locked(item)
-    policy.check(actor, item, "sign_for")
-    apply_move(item, "sign_for")
-    item.signed_at = clock.now()
-    item.save(update_fields=["status", "signed_at", "updated_at"])
-    record(actor, "sign_for", _("%(unit)s签收") % {"unit": item.lead_unit.name}, item=item)
-    return item
+    return sign_for_items([Step(actor, item)])[0]
+
+
+@transaction.atomic
+def sign_for_items(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Item]:
+    """`sign_for_item` for several items at once; returns the items signed for."""
+    _locked_many(steps)
+    seeing = _seeing(((step.actor, step.item) for step in steps), seeing)
+    done: list[Step] = []
+    for index, step in enumerate(steps):
+        with _at(step.at):
+            try:
+                _check(step, "sign_for", seeing)
+                apply_move(step.item, "sign_for")
+            except ActionError as error:
+                _refuse(refused, index, error)
+                continue
+            step.item.signed_at = clock.now()
+            step.item.updated_at = timezone.now()
+        done.append(step)
+    _update_each([step.item for step in done], ["status", "signed_at", "updated_at"])
+    record_many(
+        [
+            Entry(
+                step.actor,
+                "sign_for",
+                _("%(unit)s签收") % {"unit": step.item.lead_unit.name},
+                item=step.item,
+                created_at=step.item.signed_at,
+            )
+            for step in done
+        ]
+    )
+    return [step.item for step in done]
 
 
 @transaction.atomic
@@ -720,8 +1007,17 @@ def report_contribution(actor: Any, item: Item, text: str) -> Feedback:
     return contribution
 
 
-def _current_contributions(item: Item) -> list[Feedback]:
-    return list(item.feedback.filter(kind=FeedbackKind.CONTRIBUTION, superseded_by__isnull=True))
+def _current_contributions(feedback: Sequence[Feedback]) -> list[Feedback]:
+    """The cooperating units' contributions not superseded, of an item's feedback."""
+    replaced = {row.supersedes_id for row in feedback if row.kind == FeedbackKind.CONTRIBUTION}
+    return sorted(
+        (
+            row
+            for row in feedback
+            if row.kind == FeedbackKind.CONTRIBUTION and row.pk not in replaced
+        ),
+        key=lambda row: row.pk,
+    )
 
 
 def _pending_report(item: Item) -> Feedback | None:
@@ -734,41 +1030,119 @@ def _pending_report(item: Item) -> Feedback | None:
 def draft_completion_report(actor: Any, item: Item, text: str) -> Feedback:
     """The lead unit drafts its completion report; it includes the cooperating units'
     current contributions and waits for the head's confirmation (R-F1, R-F4)."""
-    item = _locked(item)
-    policy.check(actor, item, "draft_completion_report")
-    text = _item_text(item, text, "text", _("办结情况"))
-    previous = _pending_report(item)
-    if previous is not None:
-        # The new draft supersedes the one still waiting; both are kept.
-        previous.status = FeedbackStatus.SUPERSEDED
-        previous.save(update_fields=["status"])
-    else:
-        previous = (
-            item.feedback.filter(kind=FeedbackKind.COMPLETION, superseded_by__isnull=True)
-            .order_by("-created_at")
-            .first()
-        )
-    report = Feedback.objects.create(
-        item=item,
-        unit=item.lead_unit,
-        kind=FeedbackKind.COMPLETION,
-        text=text,
-        status=FeedbackStatus.AWAITING_CONFIRMATION,
-        author=actor,
-        created_at=clock.now(),
-        supersedes=previous,
+    return draft_completion_reports([Step(actor, item, text=text)])[0]
+
+
+def _feedback_of(items: Sequence[Item]) -> dict[int, list[Feedback]]:
+    """Each item's feedback, newest first, with one query."""
+    found: dict[int, list[Feedback]] = {item.pk: [] for item in items}
+    rows = Feedback.objects.filter(item_id__in=[item.pk for item in items]).order_by(
+        "-created_at", "-pk"
     )
-    report.contributions.set(_current_contributions(item))
-    record(actor, "draft_completion_report", _("起草办结报告，待第一责任人确认"), item=item)
-    head = item.lead_unit.head
-    if head is not None and head.pk != actor.pk:
-        _notify(
-            [head],
-            item,
-            _("办结报告待您确认：%(title)s") % {"title": item.title},
-            _("请审阅本单位的办结报告并确认后报送督办部门。"),
+    for feedback in rows:
+        found[feedback.item_id].append(feedback)
+    return found
+
+
+@transaction.atomic
+def draft_completion_reports(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Feedback]:
+    """`draft_completion_report` for several items at once (each step's text is its
+    report); returns the drafts written."""
+    _locked_many(steps)
+    items = [step.item for step in steps]
+    feedback = _feedback_of(items)
+    seeing = _seeing(
+        (
+            (person, step.item)
+            for step in steps
+            for person in (step.actor, step.item.lead_unit.head)
+            if person is not None
+        ),
+        seeing,
+    )
+    reports: list[Feedback] = []
+    contributions: list[list[Feedback]] = []
+    superseded: list[Feedback] = []
+    done: list[Step] = []
+    for index, step in enumerate(steps):
+        item = step.item
+        with _at(step.at):
+            try:
+                _check(step, "draft_completion_report", seeing)
+                text = _item_text(item, step.text, "text", _("办结情况"))
+            except ActionError as error:
+                _refuse(refused, index, error)
+                continue
+            rows = feedback[item.pk]
+            completions = [row for row in rows if row.kind == FeedbackKind.COMPLETION]
+            previous = next(
+                (row for row in completions if row.status == FeedbackStatus.AWAITING_CONFIRMATION),
+                None,
+            )
+            if previous is not None:
+                # The new draft supersedes the one still waiting; both are kept.
+                previous.status = FeedbackStatus.SUPERSEDED
+                superseded.append(previous)
+            else:
+                replaced = {row.supersedes_id for row in completions}
+                previous = next((row for row in completions if row.pk not in replaced), None)
+            reports.append(
+                Feedback(
+                    item=item,
+                    unit=item.lead_unit,
+                    kind=FeedbackKind.COMPLETION,
+                    text=text,
+                    status=FeedbackStatus.AWAITING_CONFIRMATION,
+                    author=step.actor,
+                    created_at=clock.now(),
+                    supersedes=previous,
+                )
+            )
+        contributions.append(_current_contributions(rows))
+        done.append(step)
+    _update_each(superseded, ["status"])
+    Feedback.objects.bulk_create(reports)
+    Feedback.contributions.through.objects.bulk_create(
+        Feedback.contributions.through(from_feedback_id=report.pk, to_feedback_id=part.pk)
+        for report, parts in zip(reports, contributions, strict=True)
+        for part in parts
+    )
+    messages = []
+    entries = []
+    for step, report in zip(done, reports, strict=True):
+        item = step.item
+        entries.append(
+            Entry(
+                step.actor,
+                "draft_completion_report",
+                _("起草办结报告，待第一责任人确认"),
+                item=item,
+                created_at=report.created_at,
+            )
         )
-    return report
+        head = item.lead_unit.head
+        if head is not None and head.pk != step.actor.pk:
+            messages.append(_message([head], item, seeing, report.created_at, **REPORT_DRAFTED))
+    record_many(entries)
+    _notify_many(messages)
+    return reports
+
+
+def _message(
+    people: Sequence[Any], item: Item, seeing: set[tuple[int, int]], at: Any, title: Any, body: Any
+) -> Any:
+    from duban.notify.outbox import Message
+
+    title = title % {"title": item.title}
+    return Message(people, item, str(title), str(body), _seen_by(people, item, seeing), at)
+
+
+REPORT_DRAFTED = {
+    "title": gettext_lazy("办结报告待您确认：%(title)s"),
+    "body": gettext_lazy("请审阅本单位的办结报告并确认后报送督办部门。"),
+}
 
 
 def _require_pending_report(item: Item) -> Feedback:
@@ -806,65 +1180,197 @@ def decline_report(actor: Any, item: Item, reason: str) -> Feedback:
 @transaction.atomic
 def confirm_report(actor: Any, item: Item) -> Feedback:
     """The first responsible person confirms; the report goes to the office (R-F4)."""
-    item = _locked(item)
-    policy.check(actor, item, "confirm_report")
-    report = _require_pending_report(item)
-    now = clock.now()
-    report.status = FeedbackStatus.SUBMITTED
-    report.confirmed_by = actor
-    report.confirmed_at = now
-    report.save(update_fields=["status", "confirmed_by", "confirmed_at"])
-    apply_move(item, "confirm_report")
-    item.submitted_at = now
-    item.last_feedback_at = now
-    item.save(update_fields=["status", "submitted_at", "last_feedback_at", "updated_at"])
-    record(actor, "confirm_report", _("第一责任人确认办结报告，报送督办部门"), item=item)
-    _notify(
-        _office_staff(item),
-        item,
-        _("办结报告待审核：%(title)s") % {"title": item.title},
-        _("%(unit)s已报送办结报告。") % {"unit": item.lead_unit.name},
+    return confirm_reports([Step(actor, item)])[0]
+
+
+def _reports_in(items: Sequence[Item], status: str) -> dict[int, Feedback]:
+    """Each item's completion report in `status`, with one query."""
+    rows = Feedback.objects.filter(
+        item_id__in=[item.pk for item in items], kind=FeedbackKind.COMPLETION, status=status
+    ).order_by("pk")
+    found: dict[int, Feedback] = {}
+    for report in rows:
+        found.setdefault(report.item_id, report)
+    return found
+
+
+def _office_staff_of(items: Sequence[Item]) -> dict[int, list[Any]]:
+    """`_office_staff` of each item, each office's staff read once."""
+    staff: dict[int, list[Any]] = {}
+    found: dict[int, list[Any]] = {}
+    for item in items:
+        if item.supervisor_id:
+            found[item.pk] = [item.supervisor]
+            continue
+        if item.supervising_office_id not in staff:
+            staff[item.supervising_office_id] = _office_staff(item)
+        found[item.pk] = staff[item.supervising_office_id]
+    return found
+
+
+@transaction.atomic
+def confirm_reports(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Feedback]:
+    """`confirm_report` for several items at once; returns the reports confirmed."""
+    _locked_many(steps)
+    items = [step.item for step in steps]
+    pending = _reports_in(items, FeedbackStatus.AWAITING_CONFIRMATION)
+    office = _office_staff_of(items)
+    seeing = _seeing(
+        (
+            (person, step.item)
+            for step in steps
+            for person in (step.actor, *office[step.item.pk])
+            if person is not None
+        ),
+        seeing,
     )
-    return report
+    done: list[tuple[Step, Feedback]] = []
+    for index, step in enumerate(steps):
+        item = step.item
+        report = pending.get(item.pk)
+        with _at(step.at):
+            try:
+                _check(step, "confirm_report", seeing, pending_report=report is not None)
+                apply_move(item, "confirm_report")
+            except ActionError as error:
+                _refuse(refused, index, error)
+                continue
+            assert report is not None  # the check refuses without one
+            now = clock.now()
+            report.status = FeedbackStatus.SUBMITTED
+            report.confirmed_by = step.actor
+            report.confirmed_at = now
+            item.submitted_at = now
+            item.last_feedback_at = now
+            item.updated_at = timezone.now()
+        done.append((step, report))
+    _update_each([report for _step, report in done], ["status", "confirmed_by", "confirmed_at"])
+    _update_each(
+        [step.item for step, _report in done],
+        ["status", "submitted_at", "last_feedback_at", "updated_at"],
+    )
+    record_many(
+        [
+            Entry(
+                step.actor,
+                "confirm_report",
+                _("第一责任人确认办结报告，报送督办部门"),
+                item=step.item,
+                created_at=report.confirmed_at,
+            )
+            for step, report in done
+        ]
+    )
+    _notify_many(
+        [
+            _message(
+                office[step.item.pk],
+                step.item,
+                seeing,
+                report.confirmed_at,
+                _("办结报告待审核：%(title)s"),
+                _("%(unit)s已报送办结报告。") % {"unit": step.item.lead_unit.name},
+            )
+            for step, report in done
+        ]
+    )
+    return [report for _step, report in done]
 
 
 @transaction.atomic
 def review_report(actor: Any, item: Item, *, accept: bool, comment: str = "") -> Feedback:
     """The office accepts the report (item completed) or returns it with a reason (R-F5)."""
-    item = _locked(item)
-    action = "accept_report" if accept else "return_report"
-    policy.check(actor, item, action)
-    report = item.feedback.get(kind=FeedbackKind.COMPLETION, status=FeedbackStatus.SUBMITTED)
-    comment = plausible.clean_text(comment)
-    if not accept:
-        comment = _item_text(item, comment, "comment", _("退回理由"))
-    now = clock.now()
-    report.status = FeedbackStatus.ACCEPTED if accept else FeedbackStatus.RETURNED
-    report.reviewed_by = actor
-    report.reviewed_at = now
-    report.review_comment = comment
-    report.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
-    apply_move(item, action)
-    if accept:
-        item.completed_at = now
-        close_with_item(actor, item, _("事项已办结"))
-    item.save(update_fields=["status", "completed_at", "updated_at"])
-    lead = item.lead_unit
-    if accept:
-        record(actor, "accept_report", _("审核通过，事项办结"), item=item)
-        title = _("督办事项已办结：%(title)s") % {"title": item.title}
-    else:
-        record(
-            actor,
-            "return_report",
-            _("办结报告被退回，理由：%(reason)s") % {"reason": comment},
-            item=item,
-            unit=lead,
-            data={"reason": comment},
-        )
-        title = _("办结报告被退回：%(title)s") % {"title": item.title}
-    _notify([lead.liaison, lead.head], item, title, comment)
-    return report
+    return review_reports([Step(actor, item, text=comment, accept=accept)])[0]
+
+
+@transaction.atomic
+def review_reports(
+    steps: Sequence[Step], *, refused: Refusals | None = None, seeing: Seeing | None = None
+) -> list[Feedback]:
+    """`review_report` for several items at once (each step's `accept`, and its text
+    the comment); returns the reports reviewed."""
+    _locked_many(steps)
+    items = [step.item for step in steps]
+    submitted = _reports_in(items, FeedbackStatus.SUBMITTED)
+    seeing = _seeing(
+        (
+            (person, step.item)
+            for step in steps
+            for person in (step.actor, step.item.lead_unit.liaison, step.item.lead_unit.head)
+            if person is not None
+        ),
+        seeing,
+    )
+    done: list[tuple[Step, Feedback, str]] = []
+    for index, step in enumerate(steps):
+        item = step.item
+        action = "accept_report" if step.accept else "return_report"
+        with _at(step.at):
+            try:
+                _check(step, action, seeing)
+                report = submitted.get(item.pk)
+                if report is None:
+                    raise Feedback.DoesNotExist("no submitted completion report")
+                comment = plausible.clean_text(step.text)
+                if not step.accept:
+                    comment = _item_text(item, comment, "comment", _("退回理由"))
+                apply_move(item, action)
+            except ActionError as error:
+                _refuse(refused, index, error)
+                continue
+            now = clock.now()
+            report.status = FeedbackStatus.ACCEPTED if step.accept else FeedbackStatus.RETURNED
+            report.reviewed_by = step.actor
+            report.reviewed_at = now
+            report.review_comment = comment
+            if step.accept:
+                item.completed_at = now
+            item.updated_at = timezone.now()
+        done.append((step, report, comment))
+    by_actor: dict[int, tuple[Any, list[Item]]] = {}
+    for step, _report, _comment in done:
+        if step.accept:
+            by_actor.setdefault(step.actor.pk, (step.actor, []))[1].append(step.item)
+    for actor, closed in by_actor.values():
+        close_with_items(actor, closed, _("事项已办结"))
+    _update_each(
+        [report for _step, report, _comment in done],
+        ["status", "reviewed_by", "reviewed_at", "review_comment"],
+    )
+    _update_each(
+        [step.item for step, _report, _comment in done], ["status", "completed_at", "updated_at"]
+    )
+    entries = []
+    messages = []
+    for step, report, comment in done:
+        item, lead = step.item, step.item.lead_unit
+        at = report.reviewed_at
+        if step.accept:
+            entries.append(
+                Entry(
+                    step.actor, "accept_report", _("审核通过，事项办结"), item=item, created_at=at
+                )
+            )
+            title = _("督办事项已办结：%(title)s")
+        else:
+            entries.append(
+                Entry(
+                    step.actor,
+                    "return_report",
+                    _("办结报告被退回，理由：%(reason)s") % {"reason": comment},
+                    item=item,
+                    unit=lead,
+                    data={"reason": comment},
+                    created_at=at,
+                )
+            )
+            title = _("办结报告被退回：%(title)s")
+        messages.append(_message([lead.liaison, lead.head], item, seeing, at, title, comment))
+    record_many(entries)
+    _notify_many(messages)
+    return [report for _step, report, _comment in done]
 
 
 # ----------------------------------------------------------------------------- inbox
@@ -874,6 +1380,14 @@ def mark_all_notices_read(actor: Any, notices: Any) -> int:
     """Mark read every unread notice of `notices` (the actor's readable ones: the caller
     passes its inbox) that is the actor's own; returns how many were unread."""
     return int(notices.filter(recipient=actor, read_at__isnull=True).update(read_at=clock.now()))
+
+
+def mark_item_notices_read(items: Sequence[Item]) -> int:
+    """Mark read every unread notice of `items`, whoever received it: the steps of an
+    old ledger filled in on import (`duban.ledger`) need no one's attention now.
+    Returns how many were unread."""
+    unread = Notice.objects.filter(item__in=[item.pk for item in items], read_at__isnull=True)
+    return int(unread.update(read_at=clock.now()))
 
 
 def mark_notice_read(actor: Any, notice_id: int) -> bool:
