@@ -22,6 +22,7 @@ from duban.items import actions
 from duban.items.models import Feedback, Item, LedgerCounter, Notice
 from duban.ledger import exporting
 from duban.ledger.models import ImportStatus, LedgerExport, LedgerImport
+from duban.ledger.tasks import run_import
 from tests.api_helpers import XLSX, Api, assert_error, content_of, sheet_rows
 from tests.conftest import Org, advance, establish, make_person
 from tests.test_ledger_import import BAD_ROWS, good_rows, workbook_bytes
@@ -288,8 +289,13 @@ def test_an_upload_is_checked_by_a_dry_run_then_imported(client: Client, org: Or
 
     response = person.post(f"/ledger/imports/{upload['id']}/confirm")
 
-    assert response.status_code == 200, response.content
-    done = response.json()
+    assert response.status_code == 202, response.content
+    queued = response.json()
+    assert (queued["status"], queued["rows_done"], queued["rows_total"]) == ("queued", 0, 4)
+    assert counts() == before  # a worker imports it
+    run_import.call(upload["id"])  # as the worker runs it
+    done = person.get(f"/ledger/imports/{upload['id']}").json()
+    assert (done["rows_done"], done["rows_total"]) == (4, 4)
     assert (done["status"], done["imported"], done["dry_run"], done["item_count"]) == (
         "imported",
         True,
@@ -323,9 +329,8 @@ def test_a_ledger_with_bad_rows_is_reported_and_nothing_is_imported(
 
     response = person.post(f"/ledger/imports/{upload['id']}/confirm")
 
-    body = assert_error(response, 409, "import_failed")
-    assert body["message"].endswith("未导入任何事项。")
-    assert body["errors"]["第4行"] == "第4行：承办单位“教务部”不存在"
+    body = assert_error(response, 400, "invalid")
+    assert body["message"] == "该台账的检查发现问题，未导入任何事项。请在Excel中修改后重新上传。"
     assert counts() == before
     assert LedgerImport.objects.get().status == ImportStatus.PREVIEWED
 

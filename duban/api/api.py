@@ -23,8 +23,8 @@ from duban.organisation.models import Unit
 
 from . import openapi, present
 from .attachments import router as attachments_router
-from .documents import router as documents_router
 from .calendar import router as calendar_router
+from .documents import router as documents_router
 from .errors import NotFound, install_handlers
 from .extensions import router as extensions_router
 from .items import router as items_router

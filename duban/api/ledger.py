@@ -66,11 +66,6 @@ class ExportNotReady(ActionError):
     status = 409
 
 
-class ImportFailed(ActionError):
-    code = "import_failed"
-    status = 409
-
-
 # ----------------------------------------------------------------------------- export
 
 
@@ -229,6 +224,7 @@ def download_ledger_export(request: HttpRequest, export_id: Id) -> FileResponse:
 
 def ledger_import(row: LedgerImport) -> dict[str, Any]:
     report = actions.ImportReport.from_json(row.report)
+    done, total = actions.progress_of(row)
     return {
         "id": row.pk,
         "filename": row.filename,
@@ -240,6 +236,8 @@ def ledger_import(row: LedgerImport) -> dict[str, Any]:
         "created_at": present.local(row.created_at),
         "imported_at": present.local(row.imported_at),
         "item_count": row.item_count,
+        "rows_done": done,
+        "rows_total": total,
         "dry_run": report.dry_run,
         "imported": report.imported,
         "ok": report.ok,
@@ -323,26 +321,18 @@ def read_ledger_import(request: HttpRequest, import_id: Id) -> dict[str, Any]:
 
 @router.post(
     "/imports/{import_id}/confirm",
-    response={200: LedgerImportOut, **IMPORT_RESPONSES, 409: ErrorOut},
-    summary=gettext_noop("确认导入台账"),
+    response={202: LedgerImportOut, **IMPORT_RESPONSES},
+    summary=gettext_noop("确认导入台账（后台导入）"),
 )
-def confirm_ledger_import(request: HttpRequest, import_id: Id) -> dict[str, Any]:
-    """Import an uploaded ledger, all or nothing. If anything changed since the dry run
-    and a row is now refused, nothing is imported: 409 with every problem (the
-    upload's report, `GET /ledger/imports/{id}`, shows them too)."""
+def confirm_ledger_import(request: HttpRequest, import_id: Id) -> Any:
+    """Queue a checked upload for its import by a background worker, all or nothing, as
+    the page's 确认导入 does: 202 with the upload, whose `status` goes queued → running
+    → imported (or failed, with every problem); follow it with
+    `GET /ledger/imports/{id}` (`rows_done` of `rows_total`). Refused (400, with the
+    reason) while the upload is imported or being imported, when its check found
+    problems, or while another of your imports runs; nothing is queued then."""
     user = _user(request)
     _require_supervisor(user)
     row = _own_import(user, import_id)
-    report = actions.confirm_ledger_import(user, row)
-    if not report.imported:
-        errors = {
-            (_("第%(row)d行") % {"row": problem["row"]} if problem["row"] else "file"): str(
-                problem["text"]
-            )
-            for problem in report.problems
-        }
-        raise ImportFailed(
-            _("台账有%(count)d处问题，未导入任何事项。") % {"count": len(report.problems)},
-            errors=errors,
-        )
-    return ledger_import(_own_import(user, import_id))
+    actions.confirm_ledger_import(user, row)
+    return Status(202, ledger_import(_own_import(user, import_id)))

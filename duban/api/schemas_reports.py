@@ -276,6 +276,8 @@ class LedgerImportOut(Schema):
     created_at: dt.datetime
     imported_at: dt.datetime | None
     item_count: int
+    rows_done: int = Field(description="后台导入中已处理的行数")
+    rows_total: int = Field(description="后台导入要处理的行数")
     dry_run: bool = Field(description="true：报告是上传时试导入（未写入）的结果")
     imported: bool
     ok: bool = Field(description="没有任何问题，可以确认导入")

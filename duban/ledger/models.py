@@ -68,6 +68,7 @@ class LedgerImport(models.Model):
     def importing(self) -> bool:
         return self.status in IMPORTING
 
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", _("排队中")
     RUNNING = "running", _("正在生成")
