@@ -385,8 +385,14 @@ def test_the_document_states_ids_and_required_texts(client: Any) -> None:
     for path, operations in document["paths"].items():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path" and parameter["schema"].get("minimum") != 1:
-                    problems.append(f"{path}: {parameter['name']} without minimum 1")
+                schema = parameter["schema"]
+                if parameter["in"] != "path" or schema.get("type") != "integer":
+                    continue
+                if parameter["name"].endswith("_id"):
+                    if schema.get("minimum") != 1:
+                        problems.append(f"{path}: {parameter['name']} without minimum 1")
+                elif "minimum" not in schema or "maximum" not in schema:
+                    problems.append(f"{path}: {parameter['name']} without its range")
     assert problems == []
     draw = document["components"]["schemas"]["DrawIn"]
     assert [option["required"] for option in draw["oneOf"]] == [["count"], ["percentage"]]

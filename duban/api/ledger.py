@@ -38,12 +38,13 @@ from duban.ledger.export import CONTENT_TYPE
 from duban.ledger.importing import MAX_BYTES
 from duban.ledger.models import ExportStatus, LedgerExport, LedgerImport
 from duban.ledger.views import SPOOL_BYTES
+from duban.reports.views import MAX_YEAR, MIN_YEAR
 from duban.web.views import ledger_items
 
 from . import present
 from .errors import NotFound
 from .items import READ_ERRORS, _user
-from .schemas import ErrorOut, Id
+from .schemas import ErrorOut, Id, server_rule
 from .schemas_reports import LedgerExportOut, LedgerExportQuery, LedgerImportOut, ReportYear
 
 router = Router(tags=["台账导出与导入"])
@@ -280,10 +281,39 @@ def list_ledger_imports(request: HttpRequest) -> list[dict[str, Any]]:
     "/imports",
     response={201: LedgerImportOut, **IMPORT_RESPONSES, 413: ErrorOut},
     summary=gettext_noop("上传台账并试导入"),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "台账文件（.xlsx，不超过10 MB）",
+                                **server_rule("须为不超过10 MB的 .xlsx 台账文件"),
+                            },
+                            "year": {
+                                "type": "integer",
+                                "minimum": MIN_YEAR,
+                                "maximum": MAX_YEAR,
+                                "description": "台账年度：各行均导入该年度；不填按各行自己的年度",
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 def upload_ledger(
     request: HttpRequest,
-    file: File[UploadedFile | None] = None,
+    # The document's form is openapi_extra's (no null: a form field cannot be null);
+    # a missing file is None here, and refused in words.
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
     year: Form[ReportYear | None] = None,
 ) -> Status[dict[str, Any]]:
     """Upload an office's Excel ledger (multipart/form-data: `file`, an .xlsx of at

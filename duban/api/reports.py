@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from ninja import Query, Router
+from ninja import Path, Query, Router
 
 from duban import clock
 from duban.items.errors import InvalidInput, PermissionRefused
@@ -48,6 +48,7 @@ from .schemas_reports import (
     LeaderReportOut,
     MeetingOut,
     MeetingReportOut,
+    PathYear,
     PeriodQuery,
     PeriodReportOut,
     YearQuery,
@@ -266,7 +267,7 @@ def _event(family: str, moment_field: str, row: Any) -> dict[str, Any]:
     summary=gettext_noop("考核数字的明细"),
 )
 def read_assessment_figure(
-    request: HttpRequest, year: int, unit_id: Id, figure: str
+    request: HttpRequest, year: Path[PathYear], unit_id: Id, figure: str
 ) -> dict[str, Any]:
     """The rows behind one number of the assessment: as many as the number says
     (items for the item figures, events — urges, returns, extension requests, ... —

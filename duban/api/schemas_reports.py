@@ -19,10 +19,24 @@ from duban.reports.views import MAX_YEAR, MIN_YEAR
 from duban.workcalendar.calendar import NOTE_MAX_LENGTH
 from duban.workcalendar.models import DayKind
 
-from .schemas import Id, Text, UnitRef
+from .schemas import Text, UnitId, UnitRef, server_rule
 
 ReportYear = Annotated[
     int, Field(ge=MIN_YEAR, le=MAX_YEAR, description=f"年度（{MIN_YEAR}–{MAX_YEAR}），不填为当年")
+]
+# The ledger page's year filter offers the years its ledger has.
+LedgerYear = Annotated[
+    int,
+    Field(
+        ge=MIN_YEAR,
+        le=MAX_YEAR,
+        description="台账年度",
+        json_schema_extra=server_rule("须为台账中已有事项的年度"),
+    ),
+]
+# A year in a path, within the range the report pages accept.
+PathYear = Annotated[
+    int, Field(ge=MIN_YEAR, le=MAX_YEAR, description=f"年度（{MIN_YEAR}–{MAX_YEAR}）")
 ]
 CalendarYearNumber = Annotated[int, Field(ge=1900, le=2100, description="年度（1900–2100）")]
 
@@ -204,8 +218,16 @@ class LeaderReportOut(Schema):
 
 
 class PeriodQuery(Schema):
-    start: dt.date | None = Field(None, description="起始日期（含），不填为本月1日")
-    end: dt.date | None = Field(None, description="截止日期（含），不填为今天；时段不超过五年")
+    start: dt.date | None = Field(
+        None,
+        description="起始日期（含），不填为本月1日",
+        json_schema_extra=server_rule("不晚于截止日期，时段不超过五年"),
+    )
+    end: dt.date | None = Field(
+        None,
+        description="截止日期（含），不填为今天",
+        json_schema_extra=server_rule("不早于起始日期，时段不超过五年"),
+    )
 
 
 class PeriodReportOut(Schema):
@@ -223,10 +245,10 @@ class PeriodReportOut(Schema):
 class LedgerExportQuery(Schema):
     """The ledger page's filters (and sort), as its export link sends them."""
 
-    year: ReportYear | None = None
+    year: LedgerYear | None = None
     source_kind: SourceKind | None = None
     status: Status | None = None
-    lead_unit: Id | None = None
+    lead_unit: UnitId | None = None
     overdue: Literal["yes", "no"] | None = Field(None, description="yes：已超期；no：未超期")
     extension: Literal["pending"] | None = Field(None, description="pending：延期待审批")
     light: Literal["green", "yellow", "red", "grey"] | None = Field(None, description="预警灯")
