@@ -22,7 +22,6 @@ from typing import Any
 from django.db.models import Count
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -35,9 +34,9 @@ from duban.documents.dossiers import (
     archived_item,
     build_dossier,
     closed_on,
-    closing_status,
     visible_volume,
     volume_entries,
+    volume_index_pdf,
 )
 from duban.documents.models import Circular, Volume
 from duban.documents.pdf import PdfUnavailable, pdf_available, render_pdf, unavailable_message
@@ -313,20 +312,8 @@ def read_volume_index(request: HttpRequest, volume_id: int) -> HttpResponse:
     found = visible_volume(user, volume_id)
     if found is None:
         raise NotFound(_("案卷不存在。"))
-    rows = [
-        {
-            "entry": entry,
-            "established_on": timezone.localdate(entry.item.established_at),
-            "closed_on": closed_on(entry.item),
-            "outcome": closing_status(entry.item),
-        }
-        for entry in volume_entries(user, found)
-    ]
-    context = {"volume": found, "rows": rows, "filed_at": found.filed_at}
     try:
-        pdf = render_pdf(
-            "documents/pdf/volume_index.html", context, ("documents/pdf/volume_index.css",)
-        )
+        pdf = volume_index_pdf(user, found)
     except PdfUnavailable as error:
         return _pdf_unavailable(error)
     filename = _("%(title)s卷内目录.pdf") % {"title": found.title}

@@ -207,3 +207,23 @@ def volume_entries(user: Any, volume: Volume) -> QuerySet[VolumeEntry]:
         .select_related("item", "item__lead_unit")
         .order_by("position")
     )
+
+
+def volume_index_pdf(user: Any, volume: Volume) -> bytes:
+    """The volume's index (卷内目录) as a PDF, with the entries `user` may see; raises
+    `pdf.PdfUnavailable` where no PDF can be drawn. The page and the API both print it."""
+    from .pdf import render_pdf
+
+    rows = [
+        {
+            "entry": entry,
+            "established_on": timezone.localdate(entry.item.established_at),
+            "closed_on": closed_on(entry.item),
+            "outcome": closing_status(entry.item),
+        }
+        for entry in volume_entries(user, volume)
+    ]
+    context = {"volume": volume, "rows": rows, "filed_at": volume.filed_at}
+    return render_pdf(
+        "documents/pdf/volume_index.html", context, ("documents/pdf/volume_index.css",)
+    )

@@ -19,7 +19,6 @@ from django.db.models import Count
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -37,10 +36,9 @@ from .circulars import CircularContent, chinese_date
 from .dossiers import (
     archived_item,
     build_dossier,
-    closed_on,
-    closing_status,
     visible_volume,
     volume_entries,
+    volume_index_pdf,
 )
 from .forms import CircularForm, VolumeForm, month_period
 from .models import Circular, Volume
@@ -274,20 +272,8 @@ def volume_index(request: HttpRequest, pk: int) -> HttpResponse:
     found = visible_volume(user, pk)
     if found is None:
         raise Http404
-    rows = [
-        {
-            "entry": entry,
-            "established_on": timezone.localdate(entry.item.established_at),
-            "closed_on": closed_on(entry.item),
-            "outcome": closing_status(entry.item),
-        }
-        for entry in volume_entries(user, found)
-    ]
-    context = {"volume": found, "rows": rows, "filed_at": found.filed_at}
     try:
-        pdf = render_pdf(
-            "documents/pdf/volume_index.html", context, ("documents/pdf/volume_index.css",)
-        )
+        pdf = volume_index_pdf(user, found)
     except PdfUnavailable as error:
         return _pdf_unavailable(request, error.message)
     filename = _("%(title)s卷内目录.pdf") % {"title": found.title}
