@@ -29,7 +29,7 @@ from ninja import Query, Router, Status
 
 from duban import clock
 from duban.documents import actions
-from duban.documents.circulars import CircularContent, chinese_date
+from duban.documents.circulars import DOCX_TYPE, PDF_TYPE, CircularContent, circular_file
 from duban.documents.dossiers import (
     archived_item,
     build_dossier,
@@ -40,7 +40,6 @@ from duban.documents.dossiers import (
 )
 from duban.documents.models import Circular, Volume
 from duban.documents.pdf import PdfUnavailable, pdf_available, render_pdf, unavailable_message
-from duban.documents.word import circular_docx
 from duban.items.errors import PermissionRefused, StateRefused
 from duban.items.models import Item
 from duban.items.visibility import note_read
@@ -65,8 +64,6 @@ READ: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorO
 ACT: dict[int, Any] = {**READ, 409: ErrorOut}
 OFFICE_REFUSAL = "只有督办部门的督办员可以使用通报与归档。"
 RECENT_CIRCULARS = 20
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PDF_TYPE = "application/pdf"
 
 
 def _user(request: HttpRequest) -> Any:
@@ -135,16 +132,8 @@ def list_circulars(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _circular_file(content: CircularContent, file_format: str) -> HttpResponse:
-    stem = f"{content.document_number}{content.title}"
-    if file_format == "docx":
-        return _file(circular_docx(content), DOCX_TYPE, f"{stem}.docx", download=True)
-    context = {
-        "content": content,
-        "as_of_text": chinese_date(content.as_of),
-        "issued_on_text": chinese_date(content.issued_on),
-    }
-    pdf = render_pdf("documents/pdf/circular.html", context)
-    return _file(pdf, PDF_TYPE, f"{stem}.pdf", download=True)
+    data, content_type, filename = circular_file(content, file_format)
+    return _file(data, content_type, filename, download=True)
 
 
 @router.post(

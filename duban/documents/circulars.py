@@ -140,3 +140,25 @@ def build_circular(user: object, circular: Circular, issued_on: dt.date) -> Circ
         overdue=overdue,
         definitions=[str(text) for text in DEFINITIONS],
     )
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
+
+
+def circular_file(content: CircularContent, file_format: str) -> tuple[bytes, str, str]:
+    """The circular as a file: (bytes, content type, file name), Word for "docx", else
+    PDF (which raises `pdf.PdfUnavailable` where no PDF can be drawn). The page and the
+    API both send it."""
+    from .pdf import render_pdf
+    from .word import circular_docx
+
+    stem = f"{content.document_number}{content.title}"
+    if file_format == "docx":
+        return circular_docx(content), DOCX_TYPE, f"{stem}.docx"
+    context = {
+        "content": content,
+        "as_of_text": chinese_date(content.as_of),
+        "issued_on_text": chinese_date(content.issued_on),
+    }
+    return render_pdf("documents/pdf/circular.html", context), PDF_TYPE, f"{stem}.pdf"

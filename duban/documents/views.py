@@ -32,7 +32,7 @@ from duban.web.item_views import add_action_errors
 from duban.web.views import current_user
 
 from . import actions
-from .circulars import CircularContent, chinese_date
+from .circulars import PDF_TYPE, CircularContent, circular_file
 from .dossiers import (
     archived_item,
     build_dossier,
@@ -43,10 +43,7 @@ from .dossiers import (
 from .forms import CircularForm, VolumeForm, month_period
 from .models import Circular, Volume
 from .pdf import PdfUnavailable, pdf_available, render_pdf, unavailable_message
-from .word import circular_docx
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PDF_TYPE = "application/pdf"
 RECENT_CIRCULARS = 20
 
 
@@ -80,16 +77,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _circular_file(content: CircularContent, file_format: str) -> HttpResponse:
-    stem = f"{content.document_number}{content.title}"
-    if file_format == "docx":
-        return _file_response(circular_docx(content), DOCX_TYPE, f"{stem}.docx", download=True)
-    context = {
-        "content": content,
-        "as_of_text": chinese_date(content.as_of),
-        "issued_on_text": chinese_date(content.issued_on),
-    }
-    pdf = render_pdf("documents/pdf/circular.html", context)
-    return _file_response(pdf, PDF_TYPE, f"{stem}.pdf", download=True)
+    data, content_type, filename = circular_file(content, file_format)
+    return _file_response(data, content_type, filename, download=True)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
