@@ -166,22 +166,23 @@ def _year_counts(items: QuerySet[Any], user: Any, year: int, today: dt.date) -> 
 
 
 def _monthly(items: QuerySet[Item], year: int) -> tuple[list[int], list[int]]:
-    """Items established and items completed in each month of the calendar year: one
-    query of FILTER counts over the items with either moment in the year."""
+    """Items established, and items completed, in each month of the calendar year: one
+    query of FILTER counts per moment, over the items with that moment in the year —
+    an index-only scan of the moment's index (`item_established`, `item_completed`)."""
     starts = _month_starts(year)
-    counts: dict[str, Any] = {}
+    series: list[list[int]] = []
     for moment in ("established_at", "completed_at"):
-        for month in range(12):
-            window = {f"{moment}__gte": starts[month], f"{moment}__lt": starts[month + 1]}
-            counts[f"{moment}_{month}"] = Count("pk", filter=Q(**window))
-    in_year = Q(established_at__gte=starts[0], established_at__lt=starts[12]) | Q(
-        completed_at__gte=starts[0], completed_at__lt=starts[12]
-    )
-    row = items.filter(in_year).aggregate(**counts)
-    return (
-        [row[f"established_at_{month}"] for month in range(12)],
-        [row[f"completed_at_{month}"] for month in range(12)],
-    )
+        counts = {
+            f"month_{month}": Count(
+                "pk",
+                filter=Q(**{f"{moment}__gte": starts[month], f"{moment}__lt": starts[month + 1]}),
+            )
+            for month in range(12)
+        }
+        in_year = {f"{moment}__gte": starts[0], f"{moment}__lt": starts[12]}
+        row = items.filter(**in_year).aggregate(**counts)
+        series.append([row[f"month_{month}"] for month in range(12)])
+    return series[0], series[1]
 
 
 def build_dashboard(user: Any, year: int, today: dt.date | None = None) -> Dashboard:
