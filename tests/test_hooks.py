@@ -19,6 +19,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from duban import leasing
 from duban.api.tokens import issue_token
 from duban.audit.models import AuditEvent
 from duban.hooks import actions as hooks
@@ -639,8 +640,9 @@ def test_two_workers_never_hold_the_same_delivery(org: Org, receiver: Receiver) 
     register(org, receiver)
     actions.assign_item(org.office_supervisor, establish(org))
     delivery = HookDelivery.objects.get()
-    assert sending.claim(delivery.pk) is not None
-    assert sending.claim(delivery.pk) is None  # the other worker's UPDATE matches nothing
+    assert leasing.claim(sending.pending(), delivery.pk) is not None
+    # The other worker's UPDATE matches nothing.
+    assert leasing.claim(sending.pending(), delivery.pk) is None
 
 
 def test_a_redirect_is_not_followed(org: Org, receiver: Receiver, traveller: Any) -> None:

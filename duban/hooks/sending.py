@@ -1,13 +1,13 @@
-"""Sending webhook deliveries, safely with many workers — the outbox's way
-(`duban.notify.delivery`): a worker claims one delivery at a time with a conditional
-UPDATE that sets a lease, so no two workers send the same one; a worker that dies
-mid-send leaves its lease to expire, and the delivery is sent again (a receiver drops
-the repeat by its event id).
+"""Sending webhook deliveries, safely with many workers: a leased queue
+(`duban.leasing`), as the notice outbox is. A worker claims one delivery at a time with
+a conditional UPDATE that sets a lease, so no two workers send the same one; a worker
+that dies mid-send leaves its lease to expire, and the delivery is sent again (a
+receiver drops the repeat by its event id).
 
 A delivery is answered by any 2xx. Anything else — a timeout, a refused connection, a
 3xx (redirects are not followed: they could lead anywhere), a 4xx or 5xx — is a
 failed attempt, recorded with its HTTP status and error in the endpoint's delivery
-log and retried after 1, 2, 4, 8, ... minutes (`duban.notify.delivery.backoff`).
+log and retried after 1, 2, 4, 8, ... minutes (`duban.leasing.backoff`).
 After WEBHOOK_MAX_ATTEMPTS tries the delivery is failed and its endpoint marked
 failing: the worker sends it nothing more until an office supervisor re-enables it
 (`actions.activate_endpoint`), which puts its failed deliveries back on the queue.
@@ -15,39 +15,24 @@ failing: the worker sends it nothing more until an office supervisor re-enables 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from duban import clock
-from duban.notify.delivery import LEASE, backoff
+from duban import clock, leasing
 
 from . import signing, targets
 from .models import DeliveryStatus, Endpoint, HookDelivery
 
 logger = logging.getLogger("duban.hooks")
 
-BATCH = 100
-ERROR_LIMIT = 2000
 USER_AGENT = "duban-webhooks/1"
-
-
-@dataclass
-class Report:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 class DeliveryFailed(Exception):
@@ -64,39 +49,18 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def due(now: dt.datetime) -> QuerySet[HookDelivery]:
+def pending() -> QuerySet[HookDelivery]:
+    """Deliveries waiting to be sent, to endpoints that still take them."""
     return HookDelivery.objects.filter(
         status=DeliveryStatus.PENDING,
-        next_attempt_at__lte=now,
         endpoint__is_active=True,
         endpoint__failing_since__isnull=True,
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    )
 
 
-def claim(pk: int) -> dt.datetime | None:
-    now = clock.now()
-    lease = now + LEASE
-    if due(now).filter(pk=pk).update(claimed_until=lease) != 1:
-        return None
-    return lease
-
-
-def deliver_due() -> Report:
+def deliver_due() -> leasing.Report:
     """Send every delivery that is due now; returns what happened."""
-    report = Report()
-    while True:
-        candidates = list(
-            due(clock.now()).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:BATCH]
-        )
-        claimed_any = False
-        for pk in candidates:
-            lease = claim(pk)
-            if lease is None:
-                continue  # another worker took it
-            claimed_any = True
-            deliver(pk, lease, report)
-        if len(candidates) < BATCH or not claimed_any:
-            return report
+    return leasing.send_due(pending(), deliver)
 
 
 def post(delivery: HookDelivery) -> int:
@@ -144,42 +108,27 @@ def post(delivery: HookDelivery) -> int:
     return status
 
 
-def deliver(pk: int, lease: dt.datetime, report: Report) -> None:
+def deliver(claim: leasing.Claim, report: leasing.Report) -> None:
     """Send one claimed delivery and record the outcome under our lease."""
+    pk = claim.pk
     delivery = HookDelivery.objects.select_related("endpoint").get(pk=pk)
-    ours = HookDelivery.objects.filter(pk=pk, claimed_until=lease)
     try:
         status = post(delivery)
     except DeliveryFailed as error:
         attempts = delivery.attempts + 1
-        changes: dict[str, object] = {
-            "attempts": attempts,
-            "response_status": error.status,
-            "last_error": str(error)[:ERROR_LIMIT],
-            "claimed_until": None,
-        }
-        failed = attempts >= settings.WEBHOOK_MAX_ATTEMPTS
-        if failed:
-            changes["status"] = DeliveryStatus.FAILED
-            report.failed += 1
-        else:
-            changes["next_attempt_at"] = clock.now() + backoff(attempts)
-            report.retrying += 1
         logger.warning("webhook delivery %s attempt %s failed: %s", pk, attempts, error)
-        updated = ours.update(**changes)
-        if failed and updated == 1:
+        outcome = claim.attempt_failed(
+            report,
+            attempts,
+            settings.WEBHOOK_MAX_ATTEMPTS,
+            response_status=error.status,
+            last_error=str(error)[: leasing.ERROR_LIMIT],
+        )
+        if outcome is leasing.Outcome.FAILED:
             mark_failing(delivery.endpoint, str(error))
     else:
-        updated = ours.update(
-            status=DeliveryStatus.SENT,
-            sent_at=clock.now(),
-            attempts=F("attempts") + 1,
-            response_status=status,
-            last_error="",
-            claimed_until=None,
-        )
-        report.sent += 1
-    if updated != 1:
+        outcome = claim.sent(report, response_status=status, last_error="")
+    if outcome is leasing.Outcome.LEASE_EXPIRED:
         logger.warning("webhook delivery %s: lease expired before the outcome was recorded", pk)
 
 
