@@ -6,9 +6,10 @@ command's) and writes one row per item with XlsxWriter; above IN_MEMORY_ROWS row
 constant-memory mode (a small ledger, such as most page exports, is built in memory,
 which takes about half the time; a year's is not held in memory). Rows
 are read with `.iterator(chunk_size=CHUNK_SIZE)`, so only one chunk of items is ever
-in memory, and the queries grow with the chunks, not the rows — one for the chunk and
-one for its cooperating units (prefetched), plus a fixed few up front (the count,
-the light thresholds, the calendar window for lateness). Each row goes to
+in memory, and the queries grow with the chunks, not the rows — one for the chunk,
+one each for its cooperating units and terminations (prefetched), one each for its
+urge counts and return reasons (`with_urges_and_returns`), plus a fixed few up front
+(the count, the light thresholds, the calendar window for lateness). Each row goes to
 XlsxWriter's temporary file once the next begins, then into the .xlsx zip. (Reading
 ledgers back, `duban.ledger.importing`, is openpyxl's.)
 
@@ -34,24 +35,20 @@ formula, and marked with the quote prefix so that editing the cell keeps it text
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO, Any
 
 import xlsxwriter
 from django.db.models import (
     Count,
     F,
-    IntegerField,
     Min,
-    OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
-    TextField,
-    Value,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -182,19 +179,10 @@ EXPORTED_FIELDS = (
 def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
     """The ledger's rows with what the export shows, in register order: by year,
     category (source kind) and ledger number (R-S5). `items` must carry the lights
-    (`annotate_lights`)."""
-    urges = (
-        Urge.objects.filter(item=OuterRef("pk"))
-        .order_by()
-        .values("item")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    returns = (
-        AuditEvent.objects.filter(item=OuterRef("pk"), verb=RETURN_VERB)
-        .order_by("-created_at", "-pk")
-        .values("data__reason")[:1]
-    )
+    (`annotate_lights`). Each chunk's urge counts and return reasons come from
+    `with_urges_and_returns`: one aggregate query each per chunk, where a subquery per
+    row made PostgreSQL's planner price a year's export high enough to JIT-compile it
+    (0.8 s of a 33,000-row export)."""
     return (
         items.select_related("lead_unit", "extension_request", "deciding_leader")
         .only(*EXPORTED_FIELDS)
@@ -208,14 +196,41 @@ def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
                 to_attr="terminations",
             ),
         )
-        .annotate(return_reason=Subquery(returns, output_field=TextField()))
-        .annotate(
-            urge_count=Coalesce(
-                Subquery(urges, output_field=IntegerField()), Value(0), output_field=IntegerField()
-            )
-        )
         .order_by("year", "source_kind", "serial", "pk")
     )
+
+
+def with_urges_and_returns(chunk: list[Item]) -> list[Item]:
+    """Set `urge_count` (every urge recorded, manual and automatic) and `return_reason`
+    (the reason of the latest return, R-A2) on each item of `chunk`."""
+    ids = [item.pk for item in chunk]
+    counts = dict(
+        Urge.objects.filter(item_id__in=ids)
+        .order_by()
+        .values("item")
+        .annotate(count=Count("pk"))
+        .values_list("item", "count")
+    )
+    reasons: dict[int, str] = {}
+    returns = (
+        AuditEvent.objects.filter(item_id__in=ids, verb=RETURN_VERB)
+        .order_by("item_id", "-created_at", "-pk")
+        .values_list("item_id", "data__reason")
+    )
+    for item_id, reason in returns:
+        reasons.setdefault(item_id, reason)
+    for item in chunk:
+        item.urge_count = counts.get(item.pk, 0)  # type: ignore[attr-defined]
+        item.return_reason = reasons.get(item.pk)  # type: ignore[attr-defined]
+    return chunk
+
+
+def chunks(rows: QuerySet[Item], size: int = CHUNK_SIZE) -> Iterator[list[Item]]:
+    """The rows in lists of `size`, read with `.iterator(chunk_size=size)`: one chunk
+    of items (and its prefetched relations) in memory at a time."""
+    rows_iterator = rows.iterator(chunk_size=size)
+    while chunk := list(islice(rows_iterator, size)):
+        yield with_urges_and_returns(chunk)
 
 
 def _local_date(moment: dt.datetime | None) -> dt.date | None:
@@ -495,16 +510,17 @@ def write_ledger(
     labels = Labels()
     kinds = [column.kind for column in table]
     row = FIRST_DATA_ROW - 1
-    for item in rows.iterator(chunk_size=CHUNK_SIZE):
-        values = row_values(item, work_calendar, today, labels)
-        for index, (value, kind) in enumerate(zip(values, kinds, strict=True)):
-            write(row, index, value, kind)
-        row += 1
-        result.count += 1
-        if item.confidentiality != Confidentiality.ORDINARY:
-            result.restricted.append(item.ledger_number)
-        if progress is not None and result.count % PROGRESS_ROWS == 0:
-            progress(result.count)
+    for chunk in chunks(rows):
+        for item in chunk:
+            values = row_values(item, work_calendar, today, labels)
+            for index, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+                write(row, index, value, kind)
+            row += 1
+            result.count += 1
+            if item.confidentiality != Confidentiality.ORDINARY:
+                result.restricted.append(item.ledger_number)
+            if progress is not None and result.count % PROGRESS_ROWS == 0:
+                progress(result.count)
     last_row = HEADER_ROW + max(result.count, 1)
     sheet.autofilter(HEADER_ROW - 1, 0, last_row - 1, len(table) - 1)
     workbook.close()
