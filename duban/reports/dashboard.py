@@ -32,7 +32,7 @@ from duban.items.lights import (
     light_thresholds,
     start_of,
 )
-from duban.items.models import Item, SourceKind
+from duban.items.models import FIGURE_ROWS, Item, SourceKind
 from duban.items.states import ACTIVE_STATUSES, CLOSED_STATUSES, Status
 from duban.organisation.models import Role, Unit
 
@@ -187,7 +187,8 @@ def _monthly(items: QuerySet[Item], year: int) -> tuple[list[int], list[int]]:
 
 def build_dashboard(user: Any, year: int, today: dt.date | None = None) -> Dashboard:
     today = today or clock.today()
-    visible = Item.objects.visible_to(user)
+    # FIGURE_ROWS: counted from the indexes of the year's figures and of the trend.
+    visible = Item.objects.visible_to(user).filter(FIGURE_ROWS)
     items = visible.filter(year=year)
     leader_view = user.role == Role.SCHOOL_LEADER
 

@@ -50,6 +50,7 @@ from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items.lights import start_of
 from duban.items.models import (
+    FIGURE_ROWS,
     OPEN_PART_STATUSES,
     ExtensionRequest,
     ExtensionStatus,
@@ -118,7 +119,12 @@ def on_visible_items(user: Any, events: QuerySet[Any]) -> QuerySet[Any]:
 
 
 def _year_items(user: Any, year: int) -> QuerySet[Any]:
-    return Item.objects.visible_to(user).filter(year=year).alias(reported_on=reported_on())
+    # FIGURE_ROWS: counted from the index of the year's figures.
+    return (
+        Item.objects.visible_to(user)
+        .filter(FIGURE_ROWS, year=year)
+        .alias(reported_on=reported_on())
+    )
 
 
 def _contributions(user: Any, year: int) -> QuerySet[Any]:
@@ -509,14 +515,14 @@ def figures_of(family: str) -> list[Figure]:
     return [figure for figure in FIGURE_LIST if figure.family == family]
 
 
-def family_counts(
+def family_query(
     family: Family,
     user: Any,
     year: int,
     today: dt.date,
     unit_ids: Iterable[int] | None = None,
-) -> dict[int, dict[str, int]]:
-    """The family's figures of every unit: one aggregate query."""
+) -> QuerySet[Any]:
+    """The one aggregate query of the family's figures: a row per unit."""
     rows = family.rows(user, year)
     # One filter on the unit, so that a many-valued unit (the cooperating units) is
     # one inner join: rows without a unit are not joined and counted at all.
@@ -527,8 +533,19 @@ def family_counts(
     counts = {
         figure.key: Count("pk", filter=figure.condition(today)) for figure in figures_of(family.key)
     }
+    return rows.values(family.unit_field).annotate(**counts).order_by()
+
+
+def family_counts(
+    family: Family,
+    user: Any,
+    year: int,
+    today: dt.date,
+    unit_ids: Iterable[int] | None = None,
+) -> dict[int, dict[str, int]]:
+    """The family's figures of every unit, by unit id."""
     result: dict[int, dict[str, int]] = {}
-    for row in rows.values(family.unit_field).annotate(**counts).order_by():
+    for row in family_query(family, user, year, today, unit_ids):
         result[row.pop(family.unit_field)] = row
     return result
 
