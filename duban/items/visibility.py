@@ -53,7 +53,31 @@ class AnyOf(Lookup):
         return f"{lhs} IN {rhs}", params
 
 
+@Field.register_lookup
+class AnyOfMany(AnyOf):
+    """`field__any_of_many=subquery`: `any_of` for a subquery of many ids (the items a
+    unit cooperates on: a thousand at 100,000 items). Written on PostgreSQL as
+    `(field IN (subquery) AND field = ANY(ARRAY(subquery)))`: the second part is the
+    index condition, as `any_of`'s; where the planner reads the rows through another
+    index (a light's status and deadline) and tests visibility row by row, the first
+    part answers from a hashed set and the array is searched only for its own ids.
+    PostgreSQL searches an array computed by a subquery element by element, so without
+    the hashed test each row cost a scan of the thousand ids, and the cost grew with
+    the square of the data."""
+
+    lookup_name = "any_of_many"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        params = [*lhs_params, *rhs_params]
+        if connection.vendor == "postgresql":
+            return f"({lhs} IN {rhs} AND {lhs} = ANY(ARRAY{rhs}))", [*params, *params]
+        return f"{lhs} IN {rhs}", params
+
+
 ForeignObject.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOfMany)
 
 
 def _units_in_contact(user: Any) -> Any:
@@ -91,10 +115,12 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
 
     contacts = _units_in_contact(user)
     lead_contact = on(lead_unit_id__any_of=contacts)
-    cooperating_contact = on(pk__any_of=_items_of_units(contacts))
+    cooperating_contact = on(pk__any_of_many=_items_of_units(contacts))
     unit_people = nothing
     if user.role in UNIT_PEOPLE and user.unit_id:
-        unit_people = on(lead_unit_id=user.unit_id) | on(pk__any_of=_items_of_units([user.unit_id]))
+        unit_people = on(lead_unit_id=user.unit_id) | on(
+            pk__any_of_many=_items_of_units([user.unit_id])
+        )
     office = nothing
     if user.role == Role.OFFICE_SUPERVISOR and user.unit_id:
         office = on(supervising_office_id=user.unit_id)
