@@ -40,8 +40,10 @@ An import holds its transaction, and with it the audit chain's head, while it ru
 about a minute for 10,000 rows (docs/performance.md); the page and the command take
 at most `importing.MAX_ROWS` rows. The page's import runs in a background worker
 (`confirm_ledger_import` queues it, `run_ledger_import` runs it: `tasks.run_import`),
-which leaves its progress in the progress cache for the page; the command imports
-in its own process, as it always did.
+which leaves its progress in the progress cache for the page; so does the dry run that
+checks a larger upload (`upload_ledger` queues it, `check_ledger_import` runs it:
+`tasks.check_import`). The command checks and imports in its own process, as it
+always did.
 """
 
 from __future__ import annotations
@@ -704,7 +706,8 @@ def upload_ledger(
     30-60 s, past a proxy's request timeout) is kept as `checking` and checked by a
     worker (`tasks.check_import`, `check_ledger_import`) while its page shows how
     far it got; a sheet that does not say how many rows it has is checked there
-    too. Either way the check is the same dry run and leaves the same report."""
+    too (one whose count is wrong is at worst checked here, as every file was
+    before). Either way the check is the same dry run and leaves the same report."""
     _require_supervisor(actor)
     try:
         check_xlsx(content, filename)
