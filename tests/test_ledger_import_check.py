@@ -222,7 +222,7 @@ def test_the_check_reports_its_progress_and_signs_of_life(
     }
 
     beat = clock.now().timestamp()
-    assert seen == [(0, 0, beat), (5, 12, beat), (10, 12, beat), (12, 12, beat)]
+    assert seen == [(0, 0, beat), (0, 12, beat), (5, 12, beat), (10, 12, beat), (12, 12, beat)]
     ledger_import.refresh_from_db()
     assert ledger_import.check_started_at == ledger_import.checked_at == clock.now()
     assert Item.objects.count() == 0  # a dry run

@@ -155,7 +155,8 @@ def import_ledger(
     """Import (or, with `dry_run`, check) an Excel ledger; see the module docstring.
     Raises PermissionRefused for anyone but an office supervisor; everything wrong
     with the file or its rows is in the report, and then nothing is written.
-    `progress(rows done, rows to do)` is called after each batch of rows."""
+    `progress(rows done, rows to do)` is called once the file is read and after each
+    batch of rows."""
     _require_supervisor(actor)
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
@@ -173,6 +174,8 @@ def import_ledger(
         return report
     source = _("《%(file)s》") % {"file": filename}
     total = len(read.rows)
+    if progress is not None:  # the file is read: the rows to do are known
+        progress(0, total)
     try:
         with transaction.atomic():
             archived: list[tuple[dict[str, Any], Item]] = []
