@@ -417,6 +417,7 @@ PERIODIC_TASKS = [
     ("duban.audit.tasks.write_anchor", 24 * 3600),
     ("duban.backups.tasks.scheduled_backup", 24 * 3600),
     ("duban.ledger.exporting.expire_exports", 3600),
+    ("duban.ledger.tasks.expire_checks", 300),
 ]
 
 # The ledger page's export (duban.ledger.exporting): up to LEDGER_EXPORT_DIRECT_ROWS rows
@@ -424,6 +425,10 @@ PERIODIC_TASKS = [
 # progress on the page, and the file kept for LEDGER_EXPORT_KEEP_HOURS.
 LEDGER_EXPORT_DIRECT_ROWS = _env_int("LEDGER_EXPORT_DIRECT_ROWS", 500)
 LEDGER_EXPORT_KEEP_HOURS = _env_int("LEDGER_EXPORT_KEEP_HOURS", 24)
+# The ledger page's import (duban.ledger.actions.upload_ledger): a file of up to
+# LEDGER_IMPORT_DIRECT_ROWS rows is checked within the upload's request; a larger one
+# by a worker, with its progress on the page.
+LEDGER_IMPORT_DIRECT_ROWS = _env_int("LEDGER_IMPORT_DIRECT_ROWS", 200)
 
 # Scheduled backups (duban.backups): daily into BACKUP_DIR when it is set, keeping the
 # BACKUP_KEEP newest. `manage.py backup --output DIR` and `restore DIR` by hand.

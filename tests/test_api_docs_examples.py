@@ -22,7 +22,7 @@ from django.test import Client
 
 from duban.items.models import Item
 from duban.ledger.models import LedgerImport
-from duban.ledger.tasks import run_import
+from duban.ledger.tasks import check_import, run_import
 from duban.workcalendar.models import CalendarDay
 from tests.conftest import PASSWORD, Org, advance, establish
 from tests.test_ledger_import import good_rows, workbook_bytes
@@ -104,7 +104,9 @@ def test_the_client_examples_run_as_written(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    settings: Any,
 ) -> None:
+    settings.LEDGER_IMPORT_DIRECT_ROWS = 3  # the example's upload is checked by the worker
     with time_machine.travel(dt.datetime(2026, 8, 3, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
         late = establish(org, title="超期事项", minutes_deadline=dt.date(2026, 9, 10))
         advance(org, late, "in_progress")
@@ -114,6 +116,8 @@ def test_the_client_examples_run_as_written(
     monkeypatch.setattr(urllib.request, "urlopen", through(client))
 
     def worker_runs(seconds: float) -> None:  # while the example waits, the worker works
+        for pk in LedgerImport.objects.filter(status="checking").values_list("pk", flat=True):
+            check_import.call(pk)
         for pk in LedgerImport.objects.filter(status="queued").values_list("pk", flat=True):
             run_import.call(pk)
 
@@ -135,6 +139,7 @@ def test_the_client_examples_run_as_written(
     assert "牵头事项 超期 办结率" in printed
     assert (tmp_path / "台账.xlsx").read_bytes().startswith(b"PK")  # the export
     assert Item.objects.filter(title="图书馆扩建论证").exists()  # the import
+    assert LedgerImport.objects.get().check_started_at is not None  # checked by the worker
     assert "imported ['督会〔2026〕" in printed
     assert CalendarDay.objects.get(day=dt.date(2026, 10, 12)).kind == "holiday"
     assert "预览：2027年放假4天，调休上班1天，日历未改动。" in printed

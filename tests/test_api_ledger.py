@@ -1,7 +1,8 @@
 """The ledger's Excel file over the API (duban.api.ledger): the export is the page's
 export, cell for cell, for the same filters and the same person; the import is the
-page's two steps — upload with a dry run, then confirm — all or nothing, for office
-supervisors only. Every refusal is JSON with a Chinese message and changes nothing.
+page's two steps — upload with a dry run (at once for a small file, by a worker for a
+larger one), then confirm — all or nothing, for office supervisors only. Every refusal
+is JSON with a Chinese message and changes nothing.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from django.test.utils import CaptureQueriesContext
 from duban.audit.models import AuditEvent
 from duban.items import actions
 from duban.items.models import Feedback, Item, LedgerCounter, Notice
+from duban.ledger import actions as ledger_actions
 from duban.ledger import exporting
 from duban.ledger.models import ImportStatus, LedgerExport, LedgerImport
-from duban.ledger.tasks import run_import
+from duban.ledger.tasks import check_import, run_import
 from tests.api_helpers import XLSX, Api, assert_error, content_of, sheet_rows
 from tests.conftest import Org, advance, establish, make_person
 from tests.test_ledger_import import BAD_ROWS, good_rows, workbook_bytes
@@ -394,3 +396,86 @@ def test_an_upload_is_seen_and_imported_only_by_its_uploader(client: Client, org
     lead = Api(client, org.lead_liaison)
     assert_error(lead.post(f"/ledger/imports/{upload['id']}/confirm"), 403, "forbidden")
     assert counts() == before
+
+
+def test_a_larger_upload_is_checked_by_a_worker_and_followed_until_checked(
+    client: Client,
+    org: Org,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    person = Api(client, org.office_supervisor)
+    content = workbook_bytes(good_rows())
+    checked_at_once = person.upload("/ledger/imports", content, "2026台账.xlsx").json()
+    settings.LEDGER_IMPORT_DIRECT_ROWS = 3  # a title, a header and a data row
+    progress: dict[str, Any] = {}
+    monkeypatch.setattr(ledger_actions, "cache", progress_stand_in(progress))
+    before = counts()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = person.upload("/ledger/imports", content, "2026台账.xlsx")
+
+    assert response.status_code == 202, response.content
+    assert len(callbacks) == 1  # the check, queued
+    upload = response.json()
+    assert (upload["status"], upload["status_label"], upload["ok"]) == (
+        "checking",
+        "正在检查",
+        False,
+    )
+    assert (upload["rows_done"], upload["rows_total"], upload["created"]) == (0, 0, [])
+    assert counts() == before
+
+    # The worker has checked 2 of the 4 rows.
+    progress[f"ledger-import:{upload['id']}:progress"] = (2, 4, 0.0)
+    LedgerImport.objects.filter(pk=upload["id"]).update(check_started_at=dt.datetime.now(SHANGHAI))
+    following = person.get(f"/ledger/imports/{upload['id']}").json()
+    assert (following["status"], following["rows_done"], following["rows_total"]) == (
+        "checking",
+        2,
+        4,
+    )
+
+    # Confirming now is refused, and changes nothing.
+    stored = LedgerImport.objects.filter(pk=upload["id"]).values().get()
+    body = assert_error(
+        person.post(f"/ledger/imports/{upload['id']}/confirm"), 409, "invalid_state"
+    )
+    assert body["message"] == "该台账正在后台检查，请待检查完成、看过检查结果后再确认导入。"
+    assert LedgerImport.objects.filter(pk=upload["id"]).values().get() == stored
+    assert counts() == before
+
+    LedgerImport.objects.filter(pk=upload["id"]).update(check_started_at=None)
+    check_import.call(upload["id"])  # as the worker runs it
+
+    checked = person.get(f"/ledger/imports/{upload['id']}").json()
+    assert (checked["status"], checked["ok"], checked["rows_done"], checked["rows_total"]) == (
+        "previewed",
+        True,
+        0,
+        0,
+    )
+    different = ("id", "created_at")
+    assert {k: v for k, v in checked.items() if k not in different} == {
+        k: v for k, v in checked_at_once.items() if k not in different
+    }
+    response = person.post(f"/ledger/imports/{upload['id']}/confirm")
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "queued"
+
+
+def progress_stand_in(values: dict[str, Any]) -> Any:
+    """The progress cache as a dict the test fills."""
+
+    class Progress:
+        def get(self, key: str) -> Any:
+            return values.get(key)
+
+        def set(self, key: str, value: Any, timeout: int) -> None:
+            values[key] = value
+
+        def delete(self, key: str) -> None:
+            values.pop(key, None)
+
+    return Progress()

@@ -11,10 +11,13 @@ worker: `POST /ledger/exports` queues it (`exporting.request_export`), `GET
 Only its requester sees an export; anyone else's answers 404 like a missing id.
 
 Import (office supervisors only, as the page): `POST /ledger/imports` uploads an .xlsx
-(multipart/form-data) and answers with the report of its dry run
-(`actions.upload_ledger`); `POST /ledger/imports/{id}/confirm` imports it, all or
-nothing (`actions.confirm_ledger_import`). Only the person who uploaded a file sees
-or imports it; anyone else's answers 404 like a missing id.
+(multipart/form-data) and keeps it (`actions.upload_ledger`): a small file is checked
+by a dry run at once and the answer (201) is its report; a larger one is checked by a
+worker, and the answer (202) is the upload `checking`, whose progress and then report
+`GET /ledger/imports/{id}` shows. `POST /ledger/imports/{id}/confirm` imports it, all
+or nothing (`actions.confirm_ledger_import`); refused (409) while it is still being
+checked. Only the person who uploaded a file sees or imports it; anyone else's
+answers 404 like a missing id.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from duban.ledger import actions, exporting
 from duban.ledger.actions import _require_supervisor
 from duban.ledger.export import CONTENT_TYPE
 from duban.ledger.importing import MAX_BYTES
-from duban.ledger.models import ExportStatus, LedgerExport, LedgerImport
+from duban.ledger.models import ExportStatus, ImportStatus, LedgerExport, LedgerImport
 from duban.ledger.views import SPOOL_BYTES
 from duban.reports.views import MAX_YEAR, MIN_YEAR
 from duban.web.views import ledger_items
@@ -241,7 +244,8 @@ def ledger_import(row: LedgerImport) -> dict[str, Any]:
         "rows_total": total,
         "dry_run": report.dry_run,
         "imported": report.imported,
-        "ok": report.ok,
+        # While it is checked there is no report yet: nothing to confirm.
+        "ok": report.ok and row.status != ImportStatus.CHECKING,
         "row_count": report.row_count,
         "header_row": report.header_row,
         "mapping": report.mapping,
@@ -279,7 +283,7 @@ def list_ledger_imports(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post(
     "/imports",
-    response={201: LedgerImportOut, **IMPORT_RESPONSES, 413: ErrorOut},
+    response={201: LedgerImportOut, 202: LedgerImportOut, **IMPORT_RESPONSES, 413: ErrorOut},
     summary=gettext_noop("上传台账并试导入"),
     openapi_extra={
         "requestBody": {
@@ -318,9 +322,14 @@ def upload_ledger(
 ) -> Status[dict[str, Any]]:
     """Upload an office's Excel ledger (multipart/form-data: `file`, an .xlsx of at
     most 10 MB; `year`, optional: every row is imported into that ledger year). It is
-    checked by a dry run that writes nothing; the answer is its report — the detected
-    columns, every problem by row number, and the items (with their ledger numbers)
-    the import would create. Then confirm it: `POST /ledger/imports/{id}/confirm`."""
+    checked by a dry run that writes nothing, whose report gives the detected columns,
+    every problem by row number, and the items (with their ledger numbers) the import
+    would create. A file of up to LEDGER_IMPORT_DIRECT_ROWS rows (200 by default) is
+    checked at once: 201 with the report. A larger one is checked by a background
+    worker: 202 with the upload, status `checking` (`rows_done` of `rows_total` rows
+    checked so far); follow it with `GET /ledger/imports/{id}` until its status is
+    `previewed` (the report) or `failed` (why, in `problems`). Then confirm it:
+    `POST /ledger/imports/{id}/confirm`."""
     user = _user(request)
     _require_supervisor(user)
     too_large = _("文件超过10 MB，请拆分后再导入。")
@@ -334,7 +343,8 @@ def upload_ledger(
     row = actions.upload_ledger(
         user, filename=clean_name(file.name), content=file.read(), year=year
     )
-    return Status(201, ledger_import(_own_import(user, row.pk)))
+    answer = ledger_import(_own_import(user, row.pk))
+    return Status(202 if row.status == ImportStatus.CHECKING else 201, answer)
 
 
 @router.get(
@@ -343,7 +353,9 @@ def upload_ledger(
     summary=gettext_noop("台账导入的检查结果"),
 )
 def read_ledger_import(request: HttpRequest, import_id: Id) -> dict[str, Any]:
-    """One of your uploads, with the report of its last check or of its import."""
+    """One of your uploads: while it is checked or imported, its status (`checking`,
+    `queued`, `running`) and `rows_done` of `rows_total`; then the report of its check
+    or of its import."""
     user = _user(request)
     _require_supervisor(user)
     return ledger_import(_own_import(user, import_id))
@@ -351,16 +363,17 @@ def read_ledger_import(request: HttpRequest, import_id: Id) -> dict[str, Any]:
 
 @router.post(
     "/imports/{import_id}/confirm",
-    response={202: LedgerImportOut, **IMPORT_RESPONSES},
+    response={202: LedgerImportOut, **IMPORT_RESPONSES, 409: ErrorOut},
     summary=gettext_noop("确认导入台账（后台导入）"),
 )
 def confirm_ledger_import(request: HttpRequest, import_id: Id) -> Any:
     """Queue a checked upload for its import by a background worker, all or nothing, as
     the page's 确认导入 does: 202 with the upload, whose `status` goes queued → running
     → imported (or failed, with every problem); follow it with
-    `GET /ledger/imports/{id}` (`rows_done` of `rows_total`). Refused (400, with the
-    reason) while the upload is imported or being imported, when its check found
-    problems, or while another of your imports runs; nothing is queued then."""
+    `GET /ledger/imports/{id}` (`rows_done` of `rows_total`). Refused (409
+    `invalid_state`) while the upload is still being checked; refused (400, with the
+    reason) while it is imported or being imported, when its check found problems or
+    did not finish, or while another of your imports runs. Nothing is queued then."""
     user = _user(request)
     _require_supervisor(user)
     row = _own_import(user, import_id)

@@ -293,16 +293,19 @@ class LedgerImportOut(Schema):
     size: int
     sha256: str
     year: int | None
-    status: str
+    status: str = Field(
+        description="checking：正在后台检查；previewed：已检查，待确认导入；queued、running："
+        "正在后台导入；imported：已导入；failed：检查或导入未成功（原因见 problems）"
+    )
     status_label: str
     created_at: dt.datetime
     imported_at: dt.datetime | None
     item_count: int
-    rows_done: int = Field(description="后台导入中已处理的行数")
-    rows_total: int = Field(description="后台导入要处理的行数")
+    rows_done: int = Field(description="后台检查或导入中已处理的行数")
+    rows_total: int = Field(description="后台检查或导入要处理的行数（读完文件后才知道）")
     dry_run: bool = Field(description="true：报告是上传时试导入（未写入）的结果")
     imported: bool
-    ok: bool = Field(description="没有任何问题，可以确认导入")
+    ok: bool = Field(description="已检查完毕且没有任何问题，可以确认导入")
     row_count: int
     header_row: int | None
     mapping: list[dict[str, str]]

@@ -40,18 +40,22 @@ An import holds its transaction, and with it the audit chain's head, while it ru
 about a minute for 10,000 rows (docs/performance.md); the page and the command take
 at most `importing.MAX_ROWS` rows. The page's import runs in a background worker
 (`confirm_ledger_import` queues it, `run_ledger_import` runs it: `tasks.run_import`),
-which leaves its progress in the progress cache for the page; the command imports
-in its own process, as it always did.
+which leaves its progress in the progress cache for the page; so does the dry run that
+checks a larger upload (`upload_ledger` queues it, `check_ledger_import` runs it:
+`tasks.check_import`). The command checks and imports in its own process, as it
+always did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Q
@@ -62,7 +66,7 @@ from django.utils.translation import gettext as _
 from duban import clock
 from duban.audit.models import Entry, record, record_many
 from duban.items import actions as item_actions
-from duban.items.errors import ActionError, InvalidInput, PermissionRefused
+from duban.items.errors import ActionError, InvalidInput, PermissionRefused, StateRefused
 from duban.items.models import DecisionKind, ExtensionStatus, Item, SourceKind
 from duban.items.states import Status
 from duban.items.visibility import visible_pairs
@@ -151,7 +155,8 @@ def import_ledger(
     """Import (or, with `dry_run`, check) an Excel ledger; see the module docstring.
     Raises PermissionRefused for anyone but an office supervisor; everything wrong
     with the file or its rows is in the report, and then nothing is written.
-    `progress(rows done, rows to do)` is called after each batch of rows."""
+    `progress(rows done, rows to do)` is called once the file is read and after each
+    batch of rows."""
     _require_supervisor(actor)
     report = ImportReport(filename=filename, dry_run=dry_run)
     try:
@@ -169,6 +174,8 @@ def import_ledger(
         return report
     source = _("《%(file)s》") % {"file": filename}
     total = len(read.rows)
+    if progress is not None:  # the file is read: the rows to do are known
+        progress(0, total)
     try:
         with transaction.atomic():
             archived: list[tuple[dict[str, Any], Item]] = []
@@ -670,35 +677,156 @@ def _mark_filled_in_notices_read(items: list[Item]) -> None:
 # ----------------------------------------------------------------------------- the page
 
 
+def rows_of_sheet(content: bytes) -> int | None:
+    """The rows of the workbook's first sheet as the sheet records them (its dimension,
+    which Excel, WPS and openpyxl write), title and header rows included: read in
+    milliseconds, where counting the rows themselves takes seconds for a large file.
+    None when the sheet does not say; ImportFileError when the file cannot be read."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise ImportFileError(str(error)) from None
+    try:
+        rows = workbook.worksheets[0].max_row if workbook.worksheets else None
+    finally:
+        workbook.close()
+    return rows if isinstance(rows, int) else None
+
+
 @transaction.atomic
 def upload_ledger(
     actor: Any, *, filename: str, content: bytes, year: int | None = None
 ) -> LedgerImport:
-    """Keep an uploaded ledger for the page's two steps, with its dry run's report."""
+    """Keep an uploaded ledger for the page's two steps, and check it (a dry run).
+
+    A small file — at most settings.LEDGER_IMPORT_DIRECT_ROWS rows by its sheet's own
+    count (`rows_of_sheet`) — is checked here, within the upload's request: its dry
+    run takes about a second (3-6 ms a row), the common upload of an office's few
+    dozen rows then needs no worker and shows its report at once, and a deployment
+    whose worker is down still checks it. A larger one (a year's 10,000 rows take
+    30-60 s, past a proxy's request timeout) is kept as `checking` and checked by a
+    worker (`tasks.check_import`, `check_ledger_import`) while its page shows how
+    far it got; a sheet that does not say how many rows it has is checked there
+    too (one whose count is wrong is at worst checked here, as every file was
+    before). Either way the check is the same dry run and leaves the same report."""
     _require_supervisor(actor)
     try:
         check_xlsx(content, filename)
     except ImportFileError as error:
         raise InvalidInput(error.message, errors={"file": error.message}) from None
-    report = import_ledger(actor, content, filename=filename, year=year, dry_run=True)
-    return LedgerImport.objects.create(
+    try:
+        rows = rows_of_sheet(content)
+    except ImportFileError:
+        rows = 0  # unreadable: the check says why, at once
+    direct = rows is not None and rows <= settings.LEDGER_IMPORT_DIRECT_ROWS
+    ledger_import = LedgerImport(
         uploaded_by=actor,
         filename=filename,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
         year=year,
-        report=report.as_json(),
+        status=ImportStatus.PREVIEWED if direct else ImportStatus.CHECKING,
+        report=ImportReport(filename=filename, dry_run=True).as_json(),
         created_at=clock.now(),
     )
+    if direct:
+        report = import_ledger(actor, content, filename=filename, year=year, dry_run=True)
+        ledger_import.report = report.as_json()
+        ledger_import.checked_at = clock.now()
+    ledger_import.save()
+    if not direct:
+        pk = ledger_import.pk
+
+        def enqueue() -> None:
+            from .tasks import check_import
+
+            check_import.enqueue(pk)
+
+        transaction.on_commit(enqueue)
+    return ledger_import
+
+
+def check_ledger_import(import_id: int) -> LedgerImport | None:
+    """The background check of a larger upload (`tasks.check_import`): the same dry run
+    as a small file's at its upload, with its progress and a sign of life in the
+    progress cache after every batch of rows. Returns None when there is nothing to
+    do — not waiting for its check, or another worker claimed it. A check given up
+    while it ran (`give_up_lost_checks`) keeps its failure: the late report is
+    dropped."""
+    started = clock.now()
+    claimed = LedgerImport.objects.filter(
+        pk=import_id, status=ImportStatus.CHECKING, check_started_at__isnull=True
+    ).update(check_started_at=started)
+    if claimed != 1:
+        return None
+    ledger_import = LedgerImport.objects.select_related("uploaded_by").get(pk=import_id)
+    key = _progress_key(import_id)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(key, (done, total, clock.now().timestamp()), PROGRESS_SECONDS)
+
+    progress(0, 0)
+    try:
+        report = import_ledger(
+            ledger_import.uploaded_by,
+            bytes(ledger_import.content),
+            filename=ledger_import.filename,
+            year=ledger_import.year,
+            dry_run=True,
+            progress=progress,
+        )
+    except ActionError as error:  # the uploader may no longer import
+        report = ImportReport(filename=ledger_import.filename, dry_run=True)
+        report.add([Problem(None, error.message)])
+    LedgerImport.objects.filter(pk=import_id, status=ImportStatus.CHECKING).update(
+        status=ImportStatus.PREVIEWED, report=report.as_json(), checked_at=clock.now()
+    )
+    cache.delete(key)
+    return LedgerImport.objects.defer("content").get(pk=import_id)
+
+
+# A check that no worker took within CHECK_WAIT, or whose worker gave no sign of life
+# (a batch of rows checked) within CHECK_LEASE, is given up: its worker died, or none
+# runs. A whole check of MAX_ROWS rows takes about a minute, a batch a few seconds.
+CHECK_WAIT = dt.timedelta(hours=1)
+CHECK_LEASE = dt.timedelta(minutes=10)
+
+
+def give_up_lost_checks() -> int:
+    """Fail the checks that no worker will finish (`tasks.expire_checks`, periodic), so
+    their page says so instead of waiting for ever; returns how many."""
+    now = clock.now()
+    never_started = _(
+        "后台检查一直未能开始，未导入任何事项。请稍后重新上传；如仍如此，请联系系统管理员。"
+    )
+    interrupted = _("后台检查已中断，未能完成，未导入任何事项。请重新上传。")
+    lost: dict[int, str] = {}
+    for pk, created_at, started_at in LedgerImport.objects.filter(
+        status=ImportStatus.CHECKING
+    ).values_list("pk", "created_at", "check_started_at"):
+        if started_at is None:
+            if created_at < now - CHECK_WAIT:
+                lost[pk] = never_started
+            continue
+        found = cache.get(_progress_key(pk))
+        last = started_at
+        if found is not None and len(found) > 2:
+            last = max(last, dt.datetime.fromtimestamp(float(found[2]), tz=dt.UTC))
+        if last < now - CHECK_LEASE:
+            lost[pk] = interrupted
+    return sum(_fail(pk, message, ImportStatus.CHECKING) for pk, message in lost.items())
 
 
 @transaction.atomic
 def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> LedgerImport:
     """Queue an uploaded, checked ledger for its import by a background worker
     (`tasks.run_import`). Refused for someone else's upload, an upload imported or
-    being imported, one whose check found problems, and while another of the
-    uploader's imports is queued or running: one at a time per person."""
+    being imported, one still being checked (StateRefused: its report is not there
+    yet), one whose check found problems, and while another of the uploader's
+    imports is queued or running: one at a time per person."""
     _require_supervisor(actor)
     # The uploader's row is the lock that lets one of their imports be queued at a time.
     User.objects.select_for_update().filter(pk=actor.pk).first()
@@ -709,6 +837,8 @@ def confirm_ledger_import(actor: Any, ledger_import: LedgerImport) -> LedgerImpo
         raise InvalidInput(_("该台账已经导入，不能重复导入。"))
     if locked.status in IMPORTING:
         raise InvalidInput(_("该台账已确认导入，正在后台处理，请勿重复确认。"))
+    if locked.status == ImportStatus.CHECKING:
+        raise StateRefused(_("该台账正在后台检查，请待检查完成、看过检查结果后再确认导入。"))
     if locked.report.get("problems"):
         raise InvalidInput(_("该台账的检查发现问题，未导入任何事项。请在Excel中修改后重新上传。"))
     running = LedgerImport.objects.filter(uploaded_by=actor, status__in=IMPORTING)
@@ -764,9 +894,9 @@ def _progress_key(pk: int) -> str:
 
 
 def progress_of(ledger_import: LedgerImport) -> tuple[int, int]:
-    """(rows done, rows to do) of an import: while it runs, as its worker last told
-    the progress cache (settings.CACHES); else as stored."""
-    if ledger_import.status == ImportStatus.RUNNING:
+    """(rows done, rows to do) of a check or an import: while it runs, as its worker
+    last told the progress cache (settings.CACHES); else as stored."""
+    if ledger_import.status in (ImportStatus.CHECKING, ImportStatus.RUNNING):
         found = cache.get(_progress_key(ledger_import.pk))
         if found is not None:
             return int(found[0]), int(found[1])
@@ -826,27 +956,40 @@ def run_ledger_import(import_id: int) -> LedgerImport | None:
 def fail_ledger_import(import_id: int, message: str) -> None:
     """A worker's import ended by an error it did not expect: nothing was imported
     (its transaction rolled back); the page says so."""
-    report = ImportReport(filename="", dry_run=False)
-    report.add([Problem(None, message)])
+    _fail(import_id, message, ImportStatus.RUNNING)
+
+
+def fail_ledger_check(import_id: int, message: str) -> None:
+    """A worker's check ended by an error it did not expect: the upload is failed, with
+    the reason for its page, rather than left checking."""
+    _fail(import_id, message, ImportStatus.CHECKING)
+
+
+def _fail(import_id: int, message: str, status: ImportStatus) -> bool:
+    """Mark the upload failed with `message`, if it is still `status`."""
+    problems = [{"row": None, "text": message}]
     with transaction.atomic():
         found = LedgerImport.objects.select_for_update().defer("content").filter(pk=import_id)
         ledger_import = found.first()
-        if ledger_import is None or ledger_import.status != ImportStatus.RUNNING:
-            return
-        report.filename = ledger_import.filename
-        ledger_import.report = {**ledger_import.report, "problems": report.problems}
+        if ledger_import is None or ledger_import.status != status:
+            return False
+        ledger_import.report = {**ledger_import.report, "problems": problems}
         ledger_import.status = ImportStatus.FAILED
         ledger_import.finished_at = clock.now()
         ledger_import.rows_done = 0
         ledger_import.save(update_fields=["report", "status", "finished_at", "rows_done"])
     cache.delete(_progress_key(import_id))
+    return True
 
 
 __all__ = [
     "FIELDS",
     "ImportReport",
+    "check_ledger_import",
     "confirm_ledger_import",
+    "fail_ledger_check",
     "fail_ledger_import",
+    "give_up_lost_checks",
     "import_ledger",
     "progress_of",
     "record_export",

@@ -1,11 +1,13 @@
 """An uploaded ledger file waiting for, or done with, its import (the import page).
 
-The page reads the file in two steps — upload (which shows the detected columns and
-the report of a dry run) and confirmation, which queues the import for a background
-worker — so the file is kept between them, in the database: the app servers keep no
-files of their own (DESIGN.md, "Scale"). Only the person who uploaded it sees or
-imports it.
+The page reads the file in two steps — upload (which checks it by a dry run and then
+shows the detected columns and the report) and confirmation, which queues the import
+for a background worker — so the file is kept between them, in the database: the app
+servers keep no files of their own (DESIGN.md, "Scale"). Only the person who uploaded
+it sees or imports it.
 
+(a small file: checked within the upload)                previewed
+(a larger one) checking → (a worker checks it)            previewed | failed
 previewed → (confirm) queued → (a worker claims it) running → imported | failed
 """
 
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("正在检查")
     PREVIEWED = "previewed", _("待确认导入")
     QUEUED = "queued", _("排队等待导入")
     RUNNING = "running", _("正在导入")
@@ -46,11 +49,15 @@ class LedgerImport(models.Model):
     # The report of the last check (the dry run at upload, or the import itself).
     report = models.JSONField(_("检查结果"), default=dict, blank=True)
     item_count = models.PositiveIntegerField(_("导入事项数"), default=0)
-    # The background import (duban.ledger.tasks): rows to import, rows done when it
-    # ended (the running count is in the cache: `progress`), and when it ran.
-    rows_total = models.PositiveIntegerField(_("待导入行数"), default=0)
+    # The background check or import (duban.ledger.tasks): rows to do, rows done when
+    # it ended (the running count is in the cache: `progress_of`), and when it ran.
+    rows_total = models.PositiveIntegerField(_("待处理行数"), default=0)
     rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
     created_at = models.DateTimeField(_("上传时间"))
+    # When a worker claimed the check of a larger upload (`actions.check_ledger_import`);
+    # its lease then runs from its last sign of life (`actions.give_up_lost_checks`).
+    check_started_at = models.DateTimeField(_("开始检查时间"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
     queued_at = models.DateTimeField(_("确认导入时间"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始导入时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("导入结束时间"), null=True, blank=True)
@@ -67,6 +74,10 @@ class LedgerImport(models.Model):
     @property
     def importing(self) -> bool:
         return self.status in IMPORTING
+
+    @property
+    def checking(self) -> bool:
+        return self.status == ImportStatus.CHECKING
 
 
 class ExportStatus(models.TextChoices):

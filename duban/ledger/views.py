@@ -7,11 +7,15 @@ and streamed from there; a large one is offered as a background export, whose pa
 (/ledger/export/<id>/) shows its progress and then its download.
 
 Import: /ledger/import/ (office supervisors only) takes an .xlsx of at most 10 MB,
-checks it by its bytes, and shows /ledger/import/<id>/: the detected column mapping
-and the report of a dry run; its button queues the import for a background worker
-(`duban.ledger.tasks.run_import`), all or nothing, and the page then shows its
-progress — rows done of the rows to import, refreshing itself every few seconds
-without script — and at the end its result, or every problem by its row.
+checks it by its bytes, keeps it and answers at once with /ledger/import/<id>/. The
+dry run that checks every row is done within the upload for a small file and by a
+background worker for a larger one (`actions.upload_ledger`,
+`duban.ledger.tasks.check_import`); meanwhile the page shows the rows checked so
+far. Then it shows the detected column mapping and the check's report; its button
+queues the import for a background worker (`duban.ledger.tasks.run_import`), all or
+nothing, and the page then shows its progress — rows done of the rows to import —
+and at the end its result, or every problem by its row. While a check or an import
+runs the page refreshes itself every few seconds, without script.
 """
 
 from __future__ import annotations
@@ -186,8 +190,9 @@ def _supervisor(request: HttpRequest) -> User:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
-    """GET: the upload form and the column mapping; POST (multipart): keep the file,
-    check it (a dry run) and show the result."""
+    """GET: the upload form and the column mapping; POST (multipart): keep the file
+    and show its page, where its check (a dry run: within this request for a small
+    file, else by a worker while the page shows its progress) ends in the report."""
     user = _supervisor(request)
     posted = request.method == "POST"
     form = (
@@ -217,15 +222,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-# How often the page of a running import reloads itself (a meta refresh: no script).
+# How often the page of a running check or import reloads itself (a meta refresh: no
+# script).
 REFRESH_SECONDS = 3
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the mapping and the check's report, or the import's progress and result;
-    POST: queue the import for a background worker (all or nothing)."""
+    """GET: the check's progress, then the mapping and its report; or the import's
+    progress and result. POST: queue the import for a background worker (all or
+    nothing); refused, changing nothing, while the check runs."""
     user = _supervisor(request)
     ledger_import = LedgerImport.objects.filter(pk=pk, uploaded_by=user).defer("content").first()
     if ledger_import is None:
@@ -255,7 +262,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "imported": ledger_import.status == ImportStatus.IMPORTED,
             "importing": ledger_import.importing,
+            "checking": ledger_import.checking,
             "failed": ledger_import.status == ImportStatus.FAILED,
+            # A check that did not finish failed before any confirmation.
+            "check_failed": ledger_import.status == ImportStatus.FAILED
+            and ledger_import.queued_at is None,
             "rows_done": done,
             "rows_total": total,
             "percent": round(done * 100 / total) if total else 0,
