@@ -37,13 +37,16 @@ CHROMIUM_ARGS = [
 SCREENSHOT = Path(tempfile.gettempdir()) / "duban-item.png"
 PHONE_SCREENSHOT = Path(tempfile.gettempdir()) / "duban-item-phone.png"
 
-pytestmark = [
+# The marks of every test that drives Chromium (this module's and the other browser
+# tests', which import it): selectable with `-m browser`, skipped without chromium.
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="Debian's chromium is not installed at /usr/bin/chromium (run `make browser-deps`)",
     ),
 ]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(autouse=True)

@@ -15,19 +15,13 @@ from duban.items.models import DeadlineRule, Item
 from tests.conftest import Org
 from tests.intake_documents import minutes_docx
 from tests.test_browser import (  # the same fixtures and sign-in as the item walk
-    CHROMIUM,
+    BROWSER_MARKS,
     allow_database_calls_beside_playwright,  # noqa: F401
     browser,  # noqa: F401
     sign_in,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (run `make browser-deps`)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def minutes_of_today() -> list[str]:

@@ -14,7 +14,7 @@ from duban.ledger.models import ImportStatus, LedgerImport
 from duban.ledger.tasks import check_import, run_import
 from tests.conftest import Org
 from tests.test_browser import (  # the same fixtures and sign-in as the item walk
-    CHROMIUM,
+    BROWSER_MARKS,
     allow_database_calls_beside_playwright,  # noqa: F401
     browser,  # noqa: F401
     sign_in,
@@ -22,13 +22,7 @@ from tests.test_browser import (  # the same fixtures and sign-in as the item wa
 from tests.test_ledger_import import workbook_bytes
 from tests.test_ledger_import_scale import many_rows
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (run `make browser-deps`)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 # The page refreshes itself every 3 seconds: a few refreshes at most.
 REFRESHED = 10_000

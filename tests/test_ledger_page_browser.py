@@ -10,19 +10,13 @@ import pytest
 from duban.items.models import Urge
 from tests.conftest import Org, advance, establish
 from tests.test_browser import (  # the same fixtures and sign-in as the item walk
-    CHROMIUM,
+    BROWSER_MARKS,
     allow_database_calls_beside_playwright,  # noqa: F401
     browser,  # noqa: F401
     sign_in,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (run `make browser-deps`)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
