@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from duban.items.models import FIGURE_ROWS, Item
+from duban.items.models import Item
 from duban.notify.inbox import inbox
 from duban.web.views import PAGE_SIZE, ledger_items, ledger_sort
 
@@ -185,8 +185,9 @@ def item_reads(sql: str, params: Any = ()) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("who", ["office_supervisor", "leader_in_charge", "lead_liaison"])
 def test_the_figures_count_a_year_from_covering_indexes(ledger: Org, who: str) -> None:
     """The year's items for the assessment (led, cooperated) and the dashboard (its
-    counts by unit and its monthly trend) are counted from indexes that hold every
-    column the counts and the visibility rule read, never from the wide item rows."""
+    counts by unit, state, source and light, and its monthly trend) are counted from
+    indexes that hold every column the counts, the lights and the visibility rule
+    read, never from the wide item rows."""
     from django.test.utils import CaptureQueriesContext
 
     from duban import clock
@@ -200,9 +201,16 @@ def test_the_figures_count_a_year_from_covering_indexes(ledger: Org, who: str) -
         sql, params = query.query.sql_with_params()
         assert item_reads(sql, params) == [("Index Only Scan", "item_year_figures")]
     with CaptureQueriesContext(connection) as captured:
-        dashboard._monthly(Item.objects.visible_to(user).filter(FIGURE_ROWS), year)
-    trend = [query["sql"] for query in captured.captured_queries if "month_0" in query["sql"]]
-    assert [item_reads(sql) for sql in trend] == [
-        [("Index Only Scan", "item_established")],
-        [("Index Only Scan", "item_completed")],
+        dashboard.build_dashboard(user, year, today)
+    counted = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FROM "items_item"' in query["sql"] and '"lead_unit_id" IS NOT NULL' in query["sql"]
+    ]
+    # The year's counts by unit, state, source and light; the trend's two months series.
+    assert len(counted) == 3
+    assert sorted(item_reads(sql)[0] for sql in counted) == [
+        ("Index Only Scan", "item_completed"),
+        ("Index Only Scan", "item_established"),
+        ("Index Only Scan", "item_year_figures"),
     ]

@@ -237,7 +237,8 @@ class Item(models.Model):
             # see is an index-only scan on PostgreSQL, not a read of the whole table.
             models.Index(fields=VISIBILITY_COLUMNS, include=["id"], name="item_visibility"),
             # A year's items by lead unit with every column the year's figures read
-            # (duban.reports.figures, duban.reports.dashboard) and the visibility rule:
+            # (duban.reports.figures, duban.reports.dashboard: with the light) and the
+            # visibility rule:
             # counting a year of 40,000 items is an index-only scan, not a read of
             # 40,000 wide rows.
             models.Index(
@@ -250,6 +251,10 @@ class Item(models.Model):
                     "original_deadline",
                     "submitted_at",
                     "completed_at",
+                    # the light (duban.items.lights.annotate_lights)
+                    "assigned_at",
+                    "signed_at",
+                    "last_feedback_at",
                     *VISIBILITY_COLUMNS,
                 ],
                 name="item_year_figures",
