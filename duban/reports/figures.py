@@ -106,54 +106,51 @@ def year_span(year: int) -> dict[str, dt.datetime]:
     }
 
 
-def on_visible_items(user: Any, events: QuerySet[Any]) -> QuerySet[Any]:
-    """The `events` whose item `user` may see. The rule is asked of the events' own
+def on_visible_items(visible: QuerySet[Item], events: QuerySet[Any]) -> QuerySet[Any]:
+    """The `events` whose item is among `visible` (the items a person may see,
+    `Item.objects.visible_to`). The rule is asked of the events' own
     items, looked up by primary key (`pk__any_of`): a year's urges are a few thousand,
     the items a hundred thousand, and testing the rule on every item to keep a few
     thousand events cost more than the rest of the count."""
-    items = Item.objects.visible_to(user).filter(pk__any_of=events.values("item_id"))
+    items = visible.filter(pk__any_of=events.values("item_id"))
     return events.filter(item__in=items.values("pk"))
 
 
 # ----------------------------------------------------------------------------- families
 
 
-def _year_items(user: Any, year: int) -> QuerySet[Any]:
+def _year_items(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     # FIGURE_ROWS: counted from the index of the year's figures.
-    return (
-        Item.objects.visible_to(user)
-        .filter(FIGURE_ROWS, year=year)
-        .alias(reported_on=reported_on())
+    return visible.filter(FIGURE_ROWS, year=year).alias(reported_on=reported_on())
+
+
+def _contributions(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
+    return on_visible_items(
+        visible, Feedback.objects.filter(kind=FeedbackKind.CONTRIBUTION, **year_span(year))
     )
 
 
-def _contributions(user: Any, year: int) -> QuerySet[Any]:
+def _extensions(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
+    return on_visible_items(visible, ExtensionRequest.objects.filter(**year_span(year)))
+
+
+def _returns(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     return on_visible_items(
-        user, Feedback.objects.filter(kind=FeedbackKind.CONTRIBUTION, **year_span(year))
-    )
-
-
-def _extensions(user: Any, year: int) -> QuerySet[Any]:
-    return on_visible_items(user, ExtensionRequest.objects.filter(**year_span(year)))
-
-
-def _returns(user: Any, year: int) -> QuerySet[Any]:
-    return on_visible_items(
-        user,
+        visible,
         AuditEvent.objects.filter(verb__in=(RETURN_VERB, RETURN_REPORT_VERB), **year_span(year)),
     )
 
 
-def _urges(user: Any, year: int) -> QuerySet[Any]:
+def _urges(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     # The definition of an urge counted against a unit is duban.items.urges's.
-    return on_visible_items(user, counted_urges().filter(**year_span(year)))
+    return on_visible_items(visible, counted_urges().filter(**year_span(year)))
 
 
-def _parts(user: Any, year: int) -> QuerySet[Any]:
+def _parts(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     """The parts (分办, R-A4) of the year's visible items, each counted for the
     cooperating unit it was given to, with the local day it was reported."""
     tz = timezone.get_current_timezone()
-    return WorkPart.objects.filter(item__in=_year_items(user, year).values("pk")).alias(
+    return WorkPart.objects.filter(item__in=_year_items(visible, year).values("pk")).alias(
         reported_on=TruncDate("reported_at", tzinfo=tz),
         closed_on=TruncDate("closed_at", tzinfo=tz),
     )
@@ -174,11 +171,11 @@ def spot_checks_available() -> bool:
     return spot_check_model() is not None
 
 
-def _spot_check_findings(user: Any, year: int) -> QuerySet[Any]:
+def _spot_check_findings(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     """Checks that found a problem (R-K1), recorded in the year, on visible items; they
     count against the item's lead unit."""
     return on_visible_items(
-        user,
+        visible,
         spot_check_model().objects.filter(
             result=SPOT_CHECK_PROBLEM,
             checked_at__gte=start_of(dt.date(year, 1, 1)),
@@ -191,7 +188,7 @@ def _spot_check_findings(user: Any, year: int) -> QuerySet[Any]:
 class Family:
     key: str
     unit_field: str  # the lookup naming the unit a row counts for
-    rows: Callable[[Any, int], QuerySet[Any]]
+    rows: Callable[[QuerySet[Item], int], QuerySet[Any]]  # (visible items, year)
     lists_items: bool  # rows are items (else events, each with its item)
     moment_field: str = "created_at"  # when an event happened (its year and order)
 
@@ -517,13 +514,14 @@ def figures_of(family: str) -> list[Figure]:
 
 def family_query(
     family: Family,
-    user: Any,
+    visible: QuerySet[Item],
     year: int,
     today: dt.date,
     unit_ids: Iterable[int] | None = None,
 ) -> QuerySet[Any]:
-    """The one aggregate query of the family's figures: a row per unit."""
-    rows = family.rows(user, year)
+    """The one aggregate query of the family's figures over the `visible` items (the
+    person's, `Item.objects.visible_to`): a row per unit."""
+    rows = family.rows(visible, year)
     # One filter on the unit, so that a many-valued unit (the cooperating units) is
     # one inner join: rows without a unit are not joined and counted at all.
     if unit_ids is not None:
@@ -538,14 +536,14 @@ def family_query(
 
 def family_counts(
     family: Family,
-    user: Any,
+    visible: QuerySet[Item],
     year: int,
     today: dt.date,
     unit_ids: Iterable[int] | None = None,
 ) -> dict[int, dict[str, int]]:
     """The family's figures of every unit, by unit id."""
     result: dict[int, dict[str, int]] = {}
-    for row in family_query(family, user, year, today, unit_ids):
+    for row in family_query(family, visible, year, today, unit_ids):
         result[row.pop(family.unit_field)] = row
     return result
 
@@ -571,11 +569,13 @@ def compute_assessment(
     unit_ids = [unit.pk for unit in restrict] if restrict is not None else None
     unavailable: set[str] = set()
     counts: dict[int, dict[str, int]] = {}
+    # The rule is built once; every family's query copies it.
+    visible = Item.objects.visible_to(user)
     for family in FAMILIES.values():
         if family.key == SPOT_CHECKS and not spot_checks_available():
             unavailable.update(figure.key for figure in figures_of(family.key))
             continue
-        for unit_id, values in family_counts(family, user, year, today, unit_ids).items():
+        for unit_id, values in family_counts(family, visible, year, today, unit_ids).items():
             counts.setdefault(unit_id, {}).update(values)
     zero = {figure.key: 0 for figure in FIGURE_LIST}
     rows = [
@@ -606,7 +606,7 @@ def figure_rows(
     """The rows behind one cell: exactly what `family_counts` counted there."""
     figure = FIGURES[figure_key]
     family = FAMILIES[figure.family]
-    rows = family.rows(user, year).filter(**{family.unit_field: unit_id})
+    rows = family.rows(Item.objects.visible_to(user), year).filter(**{family.unit_field: unit_id})
     return rows.filter(figure.condition(today or clock.today()))
 
 
