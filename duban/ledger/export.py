@@ -7,9 +7,10 @@ constant-memory mode (a small ledger, such as most page exports, is built in mem
 which takes about half the time; a year's is not held in memory). Rows
 are read with `.iterator(chunk_size=CHUNK_SIZE)`, so only one chunk of items is ever
 in memory, and the queries grow with the chunks, not the rows — one for the chunk,
-one each for its cooperating units and terminations (prefetched), one each for its
-urge counts and return reasons (`with_urges_and_returns`), plus a fixed few up front
-(the count, the light thresholds, the calendar window for lateness). Each row goes to
+one for its terminations (prefetched), one each for its cooperating units, deciding
+leaders, urge counts and return reasons (`with_chunk_facts`), plus a fixed few up
+front (the count, the units' names, the light thresholds, the calendar window for
+lateness). Each row goes to
 XlsxWriter's temporary file once the next begins, then into the .xlsx zip. (Reading
 ledgers back, `duban.ledger.importing`, is openpyxl's.)
 
@@ -70,7 +71,7 @@ from duban.items.models import (
     Urge,
 )
 from duban.items.states import Status
-from duban.organisation.models import Unit
+from duban.organisation.models import Unit, User
 from duban.workcalendar.calendar import CountResult, WorkCalendar
 
 CHUNK_SIZE = 1000
@@ -161,8 +162,8 @@ EXPORTED_FIELDS = (
             "terminated_at",
         )
     ),
-    "lead_unit__name",
-    "deciding_leader__full_name",
+    "lead_unit_id",
+    "deciding_leader_id",
     *(
         f"extension_request__{field}"
         for field in (
@@ -179,15 +180,11 @@ EXPORTED_FIELDS = (
 def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
     """The ledger's rows with what the export shows, in register order: by year,
     category (source kind) and ledger number (R-S5). `items` must carry the lights
-    (`annotate_lights`). Each chunk's urge counts and return reasons come from
-    `with_urges_and_returns`: one aggregate query each per chunk, where a subquery per
-    row made PostgreSQL's planner price a year's export high enough to JIT-compile it
-    (0.8 s of a 33,000-row export)."""
+    (`annotate_lights`). The rest of a row comes per chunk from `with_chunk_facts`."""
     return (
-        items.select_related("lead_unit", "extension_request", "deciding_leader")
+        items.select_related("extension_request")
         .only(*EXPORTED_FIELDS)
         .prefetch_related(
-            Prefetch("cooperating_units", queryset=Unit.objects.order_by("code", "pk")),
             Prefetch(
                 "adjustments",
                 queryset=Adjustment.objects.filter(kind=AdjustmentKind.TERMINATE).select_related(
@@ -200,10 +197,35 @@ def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
     )
 
 
-def with_urges_and_returns(chunk: list[Item]) -> list[Item]:
-    """Set `urge_count` (every urge recorded, manual and automatic) and `return_reason`
-    (the reason of the latest return, R-A2) on each item of `chunk`."""
+class UnitNames:
+    """Every unit's name and order (code, id), read once for the export: a year's rows
+    name a hundred units 40,000 times, which made as many model instances."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.order: dict[int, tuple[str, int]] = {}
+        for pk, code, name in Unit.objects.values_list("pk", "code", "name"):
+            self.names[pk] = name
+            self.order[pk] = (code, pk)
+
+
+def with_chunk_facts(chunk: list[Item], units: UnitNames) -> list[Item]:
+    """Set on each item of `chunk` what its row shows beyond its own columns, with one
+    query each for the chunk (a subquery per row made PostgreSQL's planner price a
+    year's export high enough to JIT-compile it, 0.8 s of 13):
+    `lead_unit_name`; `cooperating_names` (、-joined, in the units' order);
+    `deciding_leader_name`; `urge_count` (every urge recorded, manual and automatic);
+    `return_reason` (the reason of the latest return, R-A2)."""
     ids = [item.pk for item in chunk]
+    cooperating: dict[int, list[int]] = {}
+    through = Item.cooperating_units.through.objects.filter(item_id__in=ids)
+    for item_id, unit_id in through.values_list("item_id", "unit_id"):
+        cooperating.setdefault(item_id, []).append(unit_id)
+    leaders = dict(
+        User.objects.filter(pk__in={item.deciding_leader_id for item in chunk}).values_list(
+            "pk", "full_name"
+        )
+    )
     counts = dict(
         Urge.objects.filter(item_id__in=ids)
         .order_by()
@@ -220,17 +242,26 @@ def with_urges_and_returns(chunk: list[Item]) -> list[Item]:
     for item_id, reason in returns:
         reasons.setdefault(item_id, reason)
     for item in chunk:
-        item.urge_count = counts.get(item.pk, 0)  # type: ignore[attr-defined]
-        item.return_reason = reasons.get(item.pk)  # type: ignore[attr-defined]
+        facts: Any = item  # the row's own attributes, set here for row_values
+        facts.lead_unit_name = units.names[item.lead_unit_id]
+        facts.cooperating_names = "、".join(
+            units.names[unit_id]
+            for unit_id in sorted(cooperating.get(item.pk, ()), key=units.order.__getitem__)
+        )
+        leader_id = item.deciding_leader_id
+        facts.deciding_leader_name = leaders[leader_id] if leader_id is not None else ""
+        facts.urge_count = counts.get(item.pk, 0)
+        facts.return_reason = reasons.get(item.pk)
     return chunk
 
 
 def chunks(rows: QuerySet[Item], size: int = CHUNK_SIZE) -> Iterator[list[Item]]:
     """The rows in lists of `size`, read with `.iterator(chunk_size=size)`: one chunk
     of items (and its prefetched relations) in memory at a time."""
+    units = UnitNames()
     rows_iterator = rows.iterator(chunk_size=size)
     while chunk := list(islice(rows_iterator, size)):
-        yield with_urges_and_returns(chunk)
+        yield with_chunk_facts(chunk, units)
 
 
 def _local_date(moment: dt.datetime | None) -> dt.date | None:
@@ -333,8 +364,10 @@ class Labels:
 def row_values(
     item: Item, work_calendar: WorkCalendar, today: dt.date, labels: Labels | None = None
 ) -> list[Any]:
-    """One item's cells, in the order of `columns()`."""
+    """One item's cells, in the order of `columns()`; `item` carries what
+    `with_chunk_facts` sets."""
     labels = labels or Labels()
+    facts: Any = item
     classified = item.confidentiality == Confidentiality.CLASSIFIED
     late = lateness(item, today, work_calendar)
     return [
@@ -342,7 +375,7 @@ def row_values(
         item.year,
         labels.source_kinds[item.source_kind],
         labels.source_bodies[item.source_body],
-        item.deciding_leader.full_name if item.deciding_leader is not None else "",
+        facts.deciding_leader_name,
         item.decided_on,
         labels.confidentiality[item.confidentiality],
         labels.yes if item.urgent else labels.no,
@@ -350,15 +383,15 @@ def row_values(
         # A registration only (R-C3): the content never entered the system.
         OFFLINE_TEXT if classified else item.content,
         OFFLINE_TEXT if classified else item.basis,
-        item.lead_unit.name,
-        "、".join(unit.name for unit in item.cooperating_units.all()),
+        facts.lead_unit_name,
+        facts.cooperating_names,
         _local_date(item.established_at),
         _local_date(item.assigned_at),
         item.original_deadline,
         item.deadline,
         labels.statuses[item.status],
         labels.lights.get(getattr(item, "light", ""), ""),
-        getattr(item, "urge_count", 0),
+        facts.urge_count,
         extension_text(item, labels.no_extension),
         # A report sent back (R-F5) is not a 报结: the day shows once it stands.
         _local_date(item.submitted_at) if item.status in REPORTED_STATUSES else None,
