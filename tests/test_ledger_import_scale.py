@@ -106,7 +106,9 @@ def test_the_task_imports_in_batches_and_records_its_progress(
     result = run_import.call(ledger_import.pk)  # as a worker runs it
 
     assert result == {"status": "imported", "items": 12}
-    assert progress.seen == [(0, 12), (5, 12), (10, 12), (12, 12)]
+    # (rows done, rows to do) after every batch, each stamped with the time it was told.
+    assert [value[:2] for value in progress.seen] == [(0, 0), (0, 12), (5, 12), (10, 12), (12, 12)]
+    assert all(len(value) == 3 for value in progress.seen)
     ledger_import.refresh_from_db()
     assert ledger_import.status == ImportStatus.IMPORTED
     assert (ledger_import.rows_done, ledger_import.rows_total, ledger_import.item_count) == (

@@ -763,28 +763,11 @@ def check_ledger_import(import_id: int) -> LedgerImport | None:
     if claimed != 1:
         return None
     ledger_import = LedgerImport.objects.select_related("uploaded_by").get(pk=import_id)
-    key = _progress_key(import_id)
-
-    def progress(done: int, total: int) -> None:
-        cache.set(key, (done, total, clock.now().timestamp()), PROGRESS_SECONDS)
-
-    progress(0, 0)
-    try:
-        report = import_ledger(
-            ledger_import.uploaded_by,
-            bytes(ledger_import.content),
-            filename=ledger_import.filename,
-            year=ledger_import.year,
-            dry_run=True,
-            progress=progress,
-        )
-    except ActionError as error:  # the uploader may no longer import
-        report = ImportReport(filename=ledger_import.filename, dry_run=True)
-        report.add([Problem(None, error.message)])
+    report = _read_file(ledger_import, dry_run=True)
     LedgerImport.objects.filter(pk=import_id, status=ImportStatus.CHECKING).update(
         status=ImportStatus.PREVIEWED, report=report.as_json(), checked_at=clock.now()
     )
-    cache.delete(key)
+    cache.delete(_progress_key(import_id))
     return LedgerImport.objects.defer("content").get(pk=import_id)
 
 
@@ -893,6 +876,32 @@ def _progress_key(pk: int) -> str:
     return f"ledger-import:{pk}:progress"
 
 
+def _read_file(ledger_import: LedgerImport, *, dry_run: bool) -> ImportReport:
+    """The upload's file imported (or checked, `dry_run`) by a worker, telling the
+    progress cache (rows done, rows to do, when) after every batch of rows: the page
+    reads the counts, `give_up_lost_checks` the time. An uploader who may no longer
+    import gets a report saying so."""
+    key = _progress_key(ledger_import.pk)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(key, (done, total, clock.now().timestamp()), PROGRESS_SECONDS)
+
+    progress(0, 0)
+    try:
+        return import_ledger(
+            ledger_import.uploaded_by,
+            bytes(ledger_import.content),
+            filename=ledger_import.filename,
+            year=ledger_import.year,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    except ActionError as error:
+        report = ImportReport(filename=ledger_import.filename, dry_run=dry_run)
+        report.add([Problem(None, error.message)])
+        return report
+
+
 def progress_of(ledger_import: LedgerImport) -> tuple[int, int]:
     """(rows done, rows to do) of a check or an import: while it runs, as its worker
     last told the progress cache (settings.CACHES); else as stored."""
@@ -913,23 +922,8 @@ def run_ledger_import(import_id: int) -> LedgerImport | None:
     if claimed != 1:
         return None
     ledger_import = LedgerImport.objects.select_related("uploaded_by").get(pk=import_id)
-    key = _progress_key(import_id)
-
-    def progress(done: int, total: int) -> None:
-        cache.set(key, (done, total), PROGRESS_SECONDS)
-
     with transaction.atomic():
-        try:
-            report = import_ledger(
-                ledger_import.uploaded_by,
-                bytes(ledger_import.content),
-                filename=ledger_import.filename,
-                year=ledger_import.year,
-                progress=progress,
-            )
-        except ActionError as error:  # the uploader may no longer import
-            report = ImportReport(filename=ledger_import.filename, dry_run=False)
-            report.add([Problem(None, error.message)])
+        report = _read_file(ledger_import, dry_run=False)
         ledger_import.report = report.as_json()
         ledger_import.finished_at = clock.now()
         ledger_import.rows_done = ledger_import.rows_total if report.imported else 0
@@ -949,7 +943,7 @@ def run_ledger_import(import_id: int) -> LedgerImport | None:
                 "item_count",
             ]
         )
-    cache.delete(key)
+    cache.delete(_progress_key(import_id))
     return ledger_import
 
 
