@@ -407,6 +407,27 @@ def test_ledger_pages_by_twenty_and_keeps_filters_in_page_links(client: Client, 
     )
 
 
+def test_ledger_counts_up_to_its_bound_and_lists_that_many(
+    client: Client, org: Org, monkeypatch: pytest.MonkeyPatch
+):
+    # The page counts at most COUNT_LIMIT rows (docs/performance.md): beyond it, it says
+    # "more than" and lists the first COUNT_LIMIT, in the page's order.
+    monkeypatch.setattr("duban.web.paging.COUNT_LIMIT", 25)
+    items = [establish(org, title=f"分页事项{n:02d}") for n in range(27)]
+    signed_in(client, org.office_supervisor)
+    first = html(client.get(reverse("ledger"), {"sort": "number"}))
+    assert "超过 25 项" in first and "共 27 项" not in first
+    assert "只列出前 25 项" in first
+    assert "第 1 / 2 页" in first
+    last = html(client.get(reverse("ledger"), {"sort": "number", "page": "9"}))
+    assert len(ledger_numbers(last)) == 5
+    listed = ledger_numbers(first) + ledger_numbers(last)
+    assert listed == sorted(item.ledger_number for item in items)[:25]
+    # Narrowed to 25 or fewer, the count is exact again.
+    narrowed = html(client.get(reverse("ledger"), {"q": "分页事项0"}))
+    assert "共 10 项" in narrowed and "超过" not in narrowed
+
+
 # A list page's queries do not grow with its rows (STYLE.md).
 # (+2: the calendar dates of the warning lights, R-U4, read once per page; +1: the
 # person's saved views, 我的视图)

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from duban.choicelabels import ChoiceLabels
+
 from .states import Status
 
 
@@ -132,7 +134,7 @@ VISIBILITY_COLUMNS = [
 ]
 
 
-class Item(models.Model):
+class Item(ChoiceLabels, models.Model):
     ledger_number = models.CharField(_("台账编号"), max_length=40, unique=True)
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))

@@ -13,6 +13,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from duban.choicelabels import ChoiceLabels
+
 
 class Role(models.TextChoices):
     OFFICE_SUPERVISOR = "office_supervisor", _("督办员")
@@ -116,7 +118,7 @@ def split_aliases(text: str) -> list[str]:
     return list(dict.fromkeys(name for name in names if name))
 
 
-class User(AbstractUser):
+class User(ChoiceLabels, AbstractUser):
     """A person who signs in. `full_name` is the name shown everywhere."""
 
     full_name = models.CharField(_("姓名"), max_length=50)

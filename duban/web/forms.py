@@ -153,7 +153,8 @@ class EstablishForm(forms.Form):
         super().__init__(*args, **kwargs)
         for form_field in self.fields.values():  # the actions' wording, not Django's
             form_field.error_messages["required"] = gettext("此项为必填项。")
-        self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
+        # The select shows names only: no need to load the rest of each unit.
+        self.fields["lead_unit"].queryset = active_units().only("pk", "name")  # type: ignore[attr-defined]
         self.fields["cooperating_units"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["deciding_leader"].queryset = school_leaders()  # type: ignore[attr-defined]
         self.fields["lead_unit"].empty_label = gettext("请选择承办单位")  # type: ignore[attr-defined]
@@ -227,7 +228,8 @@ class LedgerFilterForm(forms.Form):
             ("", gettext("全部")),
             *((year, str(year)) for year in years),
         ]
-        self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
+        # The select shows names only: no need to load the rest of each unit.
+        self.fields["lead_unit"].queryset = active_units().only("pk", "name")  # type: ignore[attr-defined]
         self.fields["lead_unit"].empty_label = gettext("全部")  # type: ignore[attr-defined]
         self.fields["q"].widget.attrs["placeholder"] = gettext("编号、名称或内容")
 
@@ -277,7 +279,8 @@ class ReassignForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
+        # The select shows names only: no need to load the rest of each unit.
+        self.fields["lead_unit"].queryset = active_units().only("pk", "name")  # type: ignore[attr-defined]
         self.fields["lead_unit"].empty_label = gettext("维持原承办单位")  # type: ignore[attr-defined]
 
 

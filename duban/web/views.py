@@ -28,6 +28,7 @@ from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
 
 from .forms import LedgerFilterForm
+from .paging import BoundedPaginator
 from .saved_views import saved_views_of
 from .worklists import work_lists
 
@@ -167,7 +168,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     form, items = ledger_items(user, request.GET)
     items = items.select_related("lead_unit")
     page_size = ledger_page_size(request.GET)
-    page = Paginator(items, page_size).get_page(request.GET.get("page"))
+    page = BoundedPaginator(items, page_size).get_page(request.GET.get("page"))
     sort = ledger_sort(request.GET)
     return render(
         request,
