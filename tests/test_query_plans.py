@@ -215,3 +215,35 @@ def test_the_figures_count_a_year_from_covering_indexes(ledger: Org, who: str) -
         ("Index Only Scan", "item_established"),
         ("Index Only Scan", "item_year_figures"),
     ]
+
+
+def unit_ids(item: Item) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT unit_ids FROM items_item WHERE id = %s", [item.pk])
+        return list(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's array of units")
+def test_each_item_keeps_its_lead_and_cooperating_units_whatever_writes_them(org: Org) -> None:
+    # R-C5 reads a unit's items from `unit_ids` (migration items 0015), kept by
+    # triggers: an action, a bulk insert, a queryset update all keep it true.
+    item = establish(org)
+    assert unit_ids(item) == sorted([org.lead_unit.pk, org.cooperating_unit.pk])
+    item.cooperating_units.add(org.other_unit)
+    assert unit_ids(item) == sorted([org.lead_unit.pk, org.cooperating_unit.pk, org.other_unit.pk])
+    item.cooperating_units.remove(org.cooperating_unit)
+    assert unit_ids(item) == sorted([org.lead_unit.pk, org.other_unit.pk])
+    Item.objects.filter(pk=item.pk).update(lead_unit=org.cooperating_unit)
+    assert unit_ids(item) == sorted([org.cooperating_unit.pk, org.other_unit.pk])
+    item.cooperating_units.clear()
+    assert unit_ids(item) == [org.cooperating_unit.pk]
+    through = Item.cooperating_units.through
+    other = establish(org, cooperating_units=[])
+    through.objects.bulk_create(
+        [through(item=item, unit=org.lead_unit), through(item=other, unit=org.other_unit)]
+    )
+    assert unit_ids(item) == sorted([org.cooperating_unit.pk, org.lead_unit.pk])
+    assert unit_ids(other) == sorted([org.lead_unit.pk, org.other_unit.pk])
+    # And the rule reads it: the other unit's liaison sees the item it now cooperates on.
+    assert Item.objects.visible_to(org.other_unit_liaison).filter(pk=other.pk).exists()
+    assert not Item.objects.visible_to(org.other_unit_liaison).filter(pk=item.pk).exists()

@@ -53,31 +53,42 @@ class AnyOf(Lookup):
         return f"{lhs} IN {rhs}", params
 
 
-@Field.register_lookup
-class AnyOfMany(AnyOf):
-    """`field__any_of_many=subquery`: `any_of` for a subquery of many ids (the items a
-    unit cooperates on: a thousand at 100,000 items). Written on PostgreSQL as
-    `(field IN (subquery) AND field = ANY(ARRAY(subquery)))`: the second part is the
-    index condition, as `any_of`'s; where the planner reads the rows through another
-    index (a light's status and deadline) and tests visibility row by row, the first
-    part answers from a hashed set and the array is searched only for its own ids.
-    PostgreSQL searches an array computed by a subquery element by element, so without
-    the hashed test each row cost a scan of the thousand ids, and the cost grew with
-    the square of the data."""
+@ForeignObject.register_lookup
+class InUnits(Lookup):
+    """`lead_unit_id__in_units=units`, on the lead unit of an item: the item is led or
+    cooperated on by one of `units` (a unit's id, or a subquery of unit ids).
 
-    lookup_name = "any_of_many"
+    On PostgreSQL a test of the item's `unit_ids`, its lead and cooperating units kept
+    by triggers (migration items 0015), through a GIN index: `@> ARRAY[u]` or `&&
+    ARRAY(subquery)`. Each row found is tested against its own two or three units. It
+    replaced `id = ANY(ARRAY(the unit's cooperation rows))`, which PostgreSQL searched
+    element by element for every row found: the cost grew with the square of a unit's
+    cooperations. Elsewhere the lead unit or the cooperation rows, as subqueries."""
+
+    lookup_name = "in_units"
+    prepare_rhs = False
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        params = [*lhs_params, *rhs_params]
+        table = compiler.quote_name_unless_alias(self.lhs.alias)  # the item's row
+        one_unit = self.rhs_is_direct_value()
         if connection.vendor == "postgresql":
-            return f"({lhs} IN {rhs} AND {lhs} = ANY(ARRAY{rhs}))", [*params, *params]
-        return f"{lhs} IN {rhs}", params
+            if one_unit:
+                return f"{table}.unit_ids @> ARRAY[{rhs}]::bigint[]", [*rhs_params]
+            return f"{table}.unit_ids && ARRAY{rhs}::bigint[]", [*rhs_params]
+        units = f"({rhs})" if one_unit else rhs
+        cooperation = Item.cooperating_units.through._meta.db_table
+        # Names from the models, values as parameters.
+        sql = f"(SELECT item_id FROM {cooperation} WHERE unit_id IN {units})"  # noqa: S608
+        return f"({lhs} IN {units} OR {table}.id IN {sql})", [
+            *lhs_params,
+            *rhs_params,
+            *rhs_params,
+        ]
 
 
 ForeignObject.register_lookup(AnyOf)
-ForeignObject.register_lookup(AnyOfMany)
 
 
 def _units_in_contact(user: Any) -> Any:
@@ -85,12 +96,6 @@ def _units_in_contact(user: Any) -> Any:
     from duban.organisation.models import Unit
 
     return Unit.objects.filter(Q(head_id=user.pk) | Q(liaison_id=user.pk)).values("pk")
-
-
-def _items_of_units(units: Any) -> Any:
-    """The ids of the items that the units (ids or a subquery) cooperate on."""
-    through = Item.cooperating_units.through.objects
-    return through.filter(unit_id__in=units).values("item_id")
 
 
 def visible_items_filter(user: Any, prefix: str = "") -> Q:
@@ -115,12 +120,9 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
 
     contacts = _units_in_contact(user)
     lead_contact = on(lead_unit_id__any_of=contacts)
-    cooperating_contact = on(pk__any_of_many=_items_of_units(contacts))
     unit_people = nothing
     if user.role in UNIT_PEOPLE and user.unit_id:
-        unit_people = on(lead_unit_id=user.unit_id) | on(
-            pk__any_of_many=_items_of_units([user.unit_id])
-        )
+        unit_people = on(lead_unit_id__in_units=user.unit_id)
     office = nothing
     if user.role == Role.OFFICE_SUPERVISOR and user.unit_id:
         office = on(supervising_office_id=user.unit_id)
@@ -134,8 +136,7 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
     )
     sensitive = on(confidentiality=Confidentiality.SENSITIVE) & (
         on(supervisor_id=user.pk)
-        | lead_contact
-        | cooperating_contact
+        | on(lead_unit_id__in_units=contacts)
         | (named_leader if leader else nothing)
     )
     restricted = on(
