@@ -8,12 +8,14 @@ them. Every text is escaped (`html.escape`, as Django's own `escape`)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape
 from typing import Any
 
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from duban.items.lights import GREEN, LIGHTS
@@ -65,17 +67,25 @@ def _day(value: dt.date | None) -> str:
 def light(row: Any) -> SafeString:
     """The row's warning light (R-U4) and its progress flags; the row (an item or a
     work part) comes from `annotate_lights`."""
-    code = escape(str(getattr(row, "light", "")))
+    flags = tuple(flag for flag, _text in FLAGS if getattr(row, flag, False))
+    return mark_safe(_light_html(str(getattr(row, "light", "")), flags, get_language()))  # noqa: S308
+
+
+@functools.cache
+def _light_html(code: str, flags: tuple[str, ...], language: str | None) -> str:
+    """A light's HTML, every text escaped, translated once per language (lists show
+    hundreds of lights)."""
+    code = escape(code)
     shown = LIGHTS.get(code, LIGHTS[GREEN])
     html = (
         f'<span class="light light--{code}" data-light="{code}" '
         f'title="{escape(str(shown.meaning))}">{escape(str(shown.label))}</span>'
     )
-    flags = [text for flag, text in FLAGS if getattr(row, flag, False)]
-    if flags:
-        tags = "".join(f'<span class="tag tag--flag">{escape(str(text))}</span>' for text in flags)
+    texts = [text for flag, text in FLAGS if flag in flags]
+    if texts:
+        tags = "".join(f'<span class="tag tag--flag">{escape(str(text))}</span>' for text in texts)
         html += f'<span class="light-flags">{tags}</span>'
-    return mark_safe(html)  # noqa: S308 - every text above is escaped
+    return html
 
 
 @register.simple_tag
