@@ -123,23 +123,31 @@ OOXML_PARTS = {
 
 def ooxml_bytes(kind: str = "docx", extra: dict[str, bytes] | None = None) -> bytes:
     """A real Office Open XML package: [Content_Types].xml, the relationships and the
-    main part (word/document.xml for a .docx)."""
+    main part (word/document.xml for a .docx). The same bytes on every call: each entry
+    has a fixed date (a zip stores its entries' times, to two seconds)."""
     part, content_type, body = OOXML_PARTS[kind]
     buffer = io.BytesIO()
+
+    def entry(name: str) -> zipfile.ZipInfo:
+        return zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
-            "[Content_Types].xml", CONTENT_TYPES_XML.format(part=part, content_type=content_type)
+            entry("[Content_Types].xml"),
+            CONTENT_TYPES_XML.format(part=part, content_type=content_type),
+            zipfile.ZIP_DEFLATED,
         )
         archive.writestr(
-            "_rels/.rels",
+            entry("_rels/.rels"),
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
             f'2006/relationships/officeDocument" Target="{part}"/></Relationships>',
+            zipfile.ZIP_DEFLATED,
         )
-        archive.writestr(part, body)
+        archive.writestr(entry(part), body, zipfile.ZIP_DEFLATED)
         for name, data in (extra or {}).items():
-            archive.writestr(name, data)
+            archive.writestr(entry(name), data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
