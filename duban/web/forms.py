@@ -153,8 +153,7 @@ class EstablishForm(forms.Form):
         super().__init__(*args, **kwargs)
         for form_field in self.fields.values():  # the actions' wording, not Django's
             form_field.error_messages["required"] = gettext("此项为必填项。")
-        # The select shows names only: no need to load the rest of each unit.
-        self.fields["lead_unit"].queryset = active_units().only("pk", "name")  # type: ignore[attr-defined]
+        self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["cooperating_units"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["deciding_leader"].queryset = school_leaders()  # type: ignore[attr-defined]
         self.fields["lead_unit"].empty_label = gettext("请选择承办单位")  # type: ignore[attr-defined]
@@ -279,8 +278,7 @@ class ReassignForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The select shows names only: no need to load the rest of each unit.
-        self.fields["lead_unit"].queryset = active_units().only("pk", "name")  # type: ignore[attr-defined]
+        self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["lead_unit"].empty_label = gettext("维持原承办单位")  # type: ignore[attr-defined]
 
 
