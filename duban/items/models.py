@@ -109,9 +109,9 @@ def ledger_years() -> list[int]:
 
 class ItemQuerySet(models.QuerySet["Item"]):
     def visible_to(self, user: object) -> ItemQuerySet:
-        from .visibility import visible_items_filter
+        from .visibility import VisibleTo
 
-        return self.filter(visible_items_filter(user))
+        return self.filter(VisibleTo(user))
 
 
 # The condition of the covering indexes that the figures and the dashboard count with

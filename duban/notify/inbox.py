@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from duban.items.models import Notice
-from duban.items.visibility import visible_items_filter
+from duban.items.visibility import compiled_once, person_key, visible_items_filter
 
 
 def inbox(user: Any) -> QuerySet[Notice]:
@@ -21,3 +22,21 @@ def inbox(user: Any) -> QuerySet[Notice]:
     return Notice.objects.filter(
         Q(item__isnull=True) | visible_items_filter(user, "item__"), recipient=user
     )
+
+
+def unread_count(user: Any) -> int:
+    """How many of the inbox's notices are unread (every page's header): the count's
+    SQL compiled once per person (`compiled_once`) and run as it is."""
+
+    def compile_sql() -> tuple[str, tuple[Any, ...]]:
+        rows = inbox(user).filter(read_at__isnull=True).order_by().values("pk")
+        sql, params = rows.query.sql_with_params()
+        return f"SELECT COUNT(*) FROM ({sql}) unread", tuple(params)  # noqa: S608
+
+    entry = compiled_once(("unread", connection.vendor, *person_key(user)), compile_sql)
+    if not isinstance(entry, tuple):  # the rule lets this person see no notice
+        return 0
+    sql, params = entry
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])

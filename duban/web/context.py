@@ -6,12 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from duban.notify.inbox import inbox
+from duban.notify.inbox import unread_count
 
 
 def header(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    unread = inbox(user).filter(read_at__isnull=True).count()
-    return {"unread_notice_count": unread}
+    return {"unread_notice_count": unread_count(user)}

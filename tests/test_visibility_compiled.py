@@ -1,0 +1,125 @@
+"""The visibility rule compiled once per person (R-C5): `VisibleTo` and the header's
+unread count answer exactly what the rule built afresh answers, wherever the rule
+stands in a query, and follow a change of role, unit or recusal at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from duban.attachments.models import Attachment
+from duban.clock import now
+from duban.items.models import Item, Notice, Recusal
+from duban.items.visibility import VisibleTo, visible_items_filter
+from duban.notify.inbox import inbox, unread_count
+from duban.notify.outbox import notify
+from duban.organisation.models import Role, User
+
+from .conftest import Org, establish
+
+
+def afresh(person: Any) -> set[int]:
+    return set(Item.objects.filter(visible_items_filter(person)).values_list("pk", flat=True))
+
+
+def compiled(person: Any) -> set[int]:
+    return set(Item.objects.filter(VisibleTo(person)).values_list("pk", flat=True))
+
+
+@pytest.fixture
+def items(org: Org) -> list[Item]:
+    made = [
+        establish(org),
+        establish(org, confidentiality="sensitive"),
+        establish(org, lead_unit=org.other_unit),
+        establish(org, lead_unit=org.other_unit, confidentiality="sensitive"),
+    ]
+    made[1].named_leaders.add(org.leader_in_charge)
+    return made
+
+
+def people(org: Org) -> list[User]:
+    return list(User.objects.order_by("pk"))
+
+
+def test_the_compiled_rule_answers_as_the_rule_built_afresh(org: Org, items: list[Item]) -> None:
+    everyone = people(org)
+    assert len(everyone) > 8
+    seen = set()
+    for person in everyone:
+        assert compiled(person) == afresh(person), person.username
+        # Asked again: from the compiled entry now.
+        assert compiled(person) == afresh(person), person.username
+        seen |= compiled(person)
+    assert seen == {item.pk for item in items}
+    assert compiled(org.other_unit_liaison) != compiled(org.lead_liaison)
+
+
+def test_the_compiled_rule_inside_a_subquery_and_a_union(org: Org, items: list[Item]) -> None:
+    """As a subquery Django renames the inner query's tables (U0, ...): the compiled
+    condition follows the alias it is given."""
+    for person in people(org):
+        inner = Item.objects.visible_to(person).values("pk")
+        outer = set(Item.objects.filter(pk__in=inner).values_list("pk", flat=True))
+        assert outer == afresh(person), person.username
+        both = (
+            Item.objects.visible_to(person)
+            .order_by()
+            .values_list("pk", flat=True)
+            .union(Item.objects.filter(pk=items[0].pk).order_by().values_list("pk", flat=True))
+        )
+        assert set(both) == afresh(person) | {items[0].pk}
+    assert Attachment.objects.visible_to(org.lead_liaison).count() == 0
+
+
+def test_a_change_of_role_unit_or_recusal_is_seen_at_once(org: Org, items: list[Item]) -> None:
+    person = org.other_unit_liaison
+    before = compiled(person)
+    assert items[0].pk not in before and items[2].pk in before
+    person.unit = org.lead_unit
+    person.save()
+    after = compiled(person)
+    assert items[0].pk in after and items[2].pk not in after
+    assert after == afresh(person)
+    # A recusal is a row the compiled SQL reads, not part of it.
+    Recusal.objects.create(
+        item=items[0],
+        person=person,
+        reason="亲属关系",
+        declared_by=org.office_supervisor,
+        created_at=now(),
+    )
+    assert items[0].pk not in compiled(person)
+    person.role = Role.UNIT_MEMBER
+    person.save()
+    assert compiled(person) == afresh(person)
+    person.is_active = False
+    person.save()
+    assert compiled(person) == set() == afresh(person)
+
+
+def test_the_unread_count_is_the_inboxs_unread_notices(org: Org, items: list[Item]) -> None:
+    reader = org.other_unit_liaison
+    base = unread_count(reader)
+    assert base == inbox(reader).filter(read_at__isnull=True).count()
+    # Written before a change (notify writes none for an item its reader may not see).
+    Notice.objects.create(recipient=reader, item=items[0], title="别的单位的事项", created_at=now())
+    notify([reader], items[2], "本单位事项的通知")
+    notify([reader], None, "系统通知")
+    assert unread_count(reader) == base + 2
+    assert unread_count(reader) == inbox(reader).filter(read_at__isnull=True).count()
+    Notice.objects.filter(recipient=reader, item=items[2]).update(read_at=items[2].created_at)
+    assert unread_count(reader) == base + 1
+    reader.unit = org.lead_unit  # the first notice's item is now the reader's unit's
+    reader.save()
+    assert unread_count(reader) == base + 2
+    Recusal.objects.create(
+        item=items[0],
+        unit=org.lead_unit,
+        reason="回避",
+        declared_by=org.office_supervisor,
+        created_at=now(),
+    )
+    assert unread_count(reader) == base + 1
+    assert unread_count(reader) == inbox(reader).filter(read_at__isnull=True).count()
