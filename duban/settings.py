@@ -158,6 +158,9 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "duban" / "accounts" / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # The pages' small helpers (`field_block`, `light`, `deadline`, ...) in every
+            # template without a `{% load %}`.
+            "builtins": ["duban.web.templatetags.duban_tags"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

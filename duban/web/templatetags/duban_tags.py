@@ -14,6 +14,7 @@ from typing import Any
 
 from django import template
 from django.urls import get_script_prefix, reverse
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -106,3 +107,43 @@ def deadline(item: Any, today: Any) -> SafeString:
             f"{_day(item.original_deadline)}</div>"
         )
     return mark_safe(html)  # noqa: S308 - every text above is escaped
+
+
+# Not translated: the mark's title is the same in every language the pages speak.
+_REQUIRED = '<span class="field__required" title="必填"> *</span>'
+
+
+@register.simple_tag
+def field_block(field: Any) -> SafeString:
+    """A form field as every form of the pages shows it: its label (a required mark),
+    the widget, the help text and the errors. Written in Python: the ledger's filter
+    form included a template per field on every page."""
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", None)
+    multiple = getattr(widget, "allow_multiple_selected", False)
+    classes = "field"
+    if field.errors:
+        classes += " field--error"
+    if input_type == "checkbox" and not multiple:
+        classes += " field--checkbox"
+    label = conditional_escape(field.label)
+    required = _REQUIRED if field.field.required else ""
+    for_id = conditional_escape(field.id_for_label or "")
+    if (multiple and input_type == "checkbox") or input_type == "radio":
+        body = (
+            f'<span class="field__label">{label}{required}</span>\n'
+            f'  <div class="choices">{field}</div>'
+        )
+    elif input_type == "checkbox":
+        body = f'{field} <label for="{for_id}">{label}</label>'
+    else:
+        body = f'<label class="field__label" for="{for_id}">{label}{required}</label>\n  {field}'
+    help_text = (
+        f'\n  <p class="field__help">{conditional_escape(field.help_text)}</p>'
+        if field.help_text
+        else ""
+    )
+    errors = "".join(
+        f'\n  <p class="field__error">{conditional_escape(error)}</p>' for error in field.errors
+    )
+    return mark_safe(f'<div class="{classes}">\n  {body}{help_text}{errors}\n</div>')  # noqa: S308
