@@ -1,4 +1,4 @@
-"""The visibility rule compiled once per person (R-C5): `VisibleTo` and the header's
+"""The visibility rule compiled once per person (R-C5): `visible_condition` and the header's
 unread count answer exactly what the rule built afresh answers, wherever the rule
 stands in a query, and follow a change of role, unit or recusal at once."""
 
@@ -11,7 +11,7 @@ import pytest
 from duban.attachments.models import Attachment
 from duban.clock import now
 from duban.items.models import Item, Notice, Recusal
-from duban.items.visibility import VisibleTo, visible_items_filter
+from duban.items.visibility import visible_condition, visible_items_filter
 from duban.notify.inbox import inbox, unread_count
 from duban.notify.outbox import notify
 from duban.organisation.models import Role, User
@@ -24,7 +24,7 @@ def afresh(person: Any) -> set[int]:
 
 
 def compiled(person: Any) -> set[int]:
-    return set(Item.objects.filter(VisibleTo(person)).values_list("pk", flat=True))
+    return set(Item.objects.filter(visible_condition(person)).values_list("pk", flat=True))
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -64,6 +65,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +73,7 @@ from django.utils.translation import gettext_lazy as _
 from duban import clock
 from duban.workcalendar.calendar import WorkCalendar
 
+from .compiled import Precompiled
 from .models import Item, Milestone, SourceKind
 from .states import ACTIVE_STATUSES, CLOSED_STATUSES, Status
 
@@ -181,29 +184,27 @@ def _flag(condition: Any) -> Case:
     )
 
 
-def annotate_lights(
-    queryset: QuerySet[Item],
-    today: dt.date | None = None,
-    *,
-    thresholds: LightThresholds | None = None,
-) -> QuerySet[Item]:
-    """Add `light`, `no_progress`, `missed_milestone` and `missed_phase_report` to
-    every row of `queryset` (rules in the module docstring). Pass `thresholds` to reuse
-    dates already worked out (several lists on one page)."""
-    limits = thresholds or light_thresholds(today)
+def _flag_conditions(limits: LightThresholds) -> dict[str, Any]:
+    """The three progress flags as conditions on the item row (see the docstring)."""
     today = limits.today
     phase_start = start_of(limits.phase_month_start)
-
-    feedback_on = Coalesce(
-        TruncDate("last_feedback_at", tzinfo=timezone.get_current_timezone()),
-        Value(dt.date.min),
-        output_field=DateField(),
+    progress_at = Greatest(
+        Coalesce("last_feedback_at", "assigned_at"), Coalesce("signed_at", "assigned_at")
     )
     current_milestones = Milestone.objects.filter(
         plan__item=OuterRef("pk"),
         plan__superseded_by__isnull=True,
         due_on__lt=today,
-        due_on__gt=OuterRef("light_feedback_on"),
+        due_on__gt=Coalesce(
+            # The day of the item's latest feedback (the wrapper gives TruncDate the
+            # type of the outer column).
+            TruncDate(
+                ExpressionWrapper(OuterRef("last_feedback_at"), output_field=DateTimeField()),
+                tzinfo=timezone.get_current_timezone(),
+            ),
+            Value(dt.date.min),
+            output_field=DateField(),
+        ),
     )
     long_item = Q(source_kind=SourceKind.ANNUAL) | Q(deadline__gt=limits.long_deadline_after)
     if limits.long_cutoffs:
@@ -215,41 +216,63 @@ def annotate_lights(
             default=Value(None),
             output_field=DateTimeField(),
         )
-        queryset = queryset.alias(light_long_cutoff=cutoff)
-        long_item |= Q(assigned_at__lt=F("light_long_cutoff"))
+        long_item |= Q(LessThan(F("assigned_at"), cutoff))
+    return {
+        "no_progress": Q(status__in=URGEABLE_STATUSES)
+        & Q(LessThan(progress_at, start_of(limits.quiet_before))),
+        "missed_milestone": Q(status=Status.IN_PROGRESS) & Q(Exists(current_milestones)),
+        "missed_phase_report": (
+            Q(status=Status.IN_PROGRESS, signed_at__lt=phase_start, deadline__gte=today)
+            & (Q(last_feedback_at__isnull=True) | Q(last_feedback_at__lt=phase_start))
+            & long_item
+        ),
+    }
 
-    return (
-        queryset.alias(
-            light_progress_at=Greatest(
-                Coalesce("last_feedback_at", "assigned_at"),
-                Coalesce("signed_at", "assigned_at"),
-            ),
-            light_feedback_on=feedback_on,
-        )
-        .annotate(
-            no_progress=_flag(
-                Q(status__in=URGEABLE_STATUSES, light_progress_at__lt=start_of(limits.quiet_before))
-            ),
-            missed_milestone=_flag(Q(status=Status.IN_PROGRESS) & Exists(current_milestones)),
-            missed_phase_report=_flag(
-                Q(status=Status.IN_PROGRESS, signed_at__lt=phase_start, deadline__gte=today)
-                & (Q(last_feedback_at__isnull=True) | Q(last_feedback_at__lt=phase_start))
-                & long_item
-            ),
-        )
-        .annotate(
-            light=Case(
-                When(status__in=CLOSED_STATUSES, then=Value(GREY)),
-                *deadline_lights(Q(status__in=ACTIVE_STATUSES), today, limits.due_soon_until),
-                When(
-                    Q(no_progress=True) | Q(missed_milestone=True) | Q(missed_phase_report=True),
-                    then=Value(YELLOW),
-                ),
-                default=Value(GREEN),
-                output_field=CharField(),
-            )
-        )
+
+def _light_case(limits: LightThresholds) -> Case:
+    flags = _flag_conditions(limits)
+    return Case(
+        When(status__in=CLOSED_STATUSES, then=Value(GREY)),
+        *deadline_lights(Q(status__in=ACTIVE_STATUSES), limits.today, limits.due_soon_until),
+        When(
+            flags["no_progress"] | flags["missed_milestone"] | flags["missed_phase_report"],
+            then=Value(YELLOW),
+        ),
+        default=Value(GREEN),
+        output_field=CharField(),
     )
+
+
+def light_annotations(limits: LightThresholds) -> dict[str, Precompiled]:
+    """`light` and the three flags as expressions on the item row, each compiled once
+    per set of thresholds (a day's) and table alias (duban.items.compiled): their SQL
+    depends on nothing else, and building and compiling them with the ORM cost a list
+    page more than the database spent on its rows."""
+    key = ("lights", timezone.get_current_timezone_name(), limits)
+
+    def flag(name: str) -> Precompiled:
+        return Precompiled(
+            (*key, name), lambda: _flag(_flag_conditions(limits)[name]), BooleanField()
+        )
+
+    return {
+        "no_progress": flag("no_progress"),
+        "missed_milestone": flag("missed_milestone"),
+        "missed_phase_report": flag("missed_phase_report"),
+        "light": Precompiled((*key, "light"), lambda: _light_case(limits), CharField()),
+    }
+
+
+def annotate_lights(
+    queryset: QuerySet[Item],
+    today: dt.date | None = None,
+    *,
+    thresholds: LightThresholds | None = None,
+) -> QuerySet[Item]:
+    """Add `light`, `no_progress`, `missed_milestone` and `missed_phase_report` to
+    every row of `queryset` (rules in the module docstring). Pass `thresholds` to reuse
+    dates already worked out (several lists on one page)."""
+    return queryset.annotate(**light_annotations(thresholds or light_thresholds(today)))
 
 
 NEEDS_ATTENTION = Q(no_progress=True) | Q(missed_milestone=True) | Q(missed_phase_report=True)

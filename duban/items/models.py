@@ -109,9 +109,9 @@ def ledger_years() -> list[int]:
 
 class ItemQuerySet(models.QuerySet["Item"]):
     def visible_to(self, user: object) -> ItemQuerySet:
-        from .visibility import VisibleTo
+        from .visibility import visible_condition
 
-        return self.filter(VisibleTo(user))
+        return self.filter(visible_condition(user))
 
 
 # The condition of the covering indexes that the figures and the dashboard count with

@@ -20,16 +20,15 @@ Who sees what:
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, Expression, Field, ForeignObject, Lookup, Q
+from django.db.models import BooleanField, Field, ForeignObject, Lookup, Q
 
 from duban.organisation.models import Role
 
+from .compiled import NOTHING, Precompiled, compiled_once
 from .models import Confidentiality, Item, Recusal
 
 UNIT_PEOPLE = (Role.UNIT_HEAD, Role.LIAISON, Role.UNIT_MEMBER)
@@ -149,14 +148,9 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
     return (ordinary | sensitive | restricted) & ~on(pk__any_of=recusals)
 
 
-# Compiled SQL per person: building and compiling the rule with the ORM costs more than
-# running it (about 2 ms; a ledger page asks it twice, every page's header once more),
-# and actions ask it many times. The rule's SQL depends only on the values of
-# `person_key` (everything else it reads is a subquery run each time), so a changed
-# role, unit or state is a new entry.
-_COMPILED: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_COMPILED_SIZE = 4096
-_NOTHING = "nothing"  # the rule lets this person see no item (EmptyResultSet)
+# The rule's SQL depends only on the values of `person_key` (everything else it reads
+# is a subquery run each time), so a changed role, unit or state is a new entry of
+# `compiled_once`.
 _SENTINEL = -7_301_930_451  # stands for the item's id while compiling
 
 
@@ -165,72 +159,12 @@ def person_key(user: Any) -> tuple[Any, ...]:
     return (user.pk, user.is_active, user.role, user.unit_id)
 
 
-def compiled_once(key: tuple[Any, ...], compile_sql: Any) -> Any:
-    """`compile_sql()`'s answer for `key`, compiled once per process (an LRU of
-    `_COMPILED_SIZE` entries). `compile_sql` may raise EmptyResultSet: `_NOTHING` is kept
-    and returned then."""
-    entry = _COMPILED.get(key)
-    if entry is None:
-        try:
-            entry = compile_sql()
-        except EmptyResultSet:
-            entry = _NOTHING
-        _COMPILED[key] = entry
-        if len(_COMPILED) > _COMPILED_SIZE:
-            _COMPILED.popitem(last=False)
-    return entry
-
-
-class VisibleTo(Expression):
-    """`Item.objects.filter(VisibleTo(user))`: the rule as a WHERE condition on the
-    query's item row, compiled by the ORM once per person, database and table alias,
-    and then written from the cache. The same SQL as `visible_items_filter(user)`,
-    which it compiles."""
-
-    conditional = True
-
-    def __init__(self, user: Any, alias: str | None = None) -> None:
-        super().__init__(output_field=BooleanField())
-        self.user = user
-        self.alias = alias
-
-    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> VisibleTo:
-        if self.alias is not None:
-            # Resolved already: resolving again (as a subquery, against the outer
-            # query) keeps it, as a column does.
-            return self
-        if query is None or not issubclass(query.model, Item):
-            raise TypeError("VisibleTo filters items only.")
-        clone = self.copy()
-        clone.alias = query.get_initial_alias()
-        return clone
-
-    def relabeled_clone(self, change_map: Mapping[str, str]) -> VisibleTo:
-        clone = self.copy()
-        if self.alias is not None:
-            clone.alias = change_map.get(self.alias, self.alias)
-        return clone
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        user = self.user
-        if user is None or not getattr(user, "is_authenticated", False):
-            raise EmptyResultSet
-        key = ("where", connection.vendor, self.alias, *person_key(user))
-
-        def compile_sql() -> tuple[str, tuple[Any, ...]]:
-            query = Item.objects.filter(visible_items_filter(user)).query
-            where = query.where
-            base = query.get_initial_alias()
-            if self.alias is not None and self.alias != base:
-                where = where.relabeled_clone({base: self.alias})
-            sql, params = compiler.compile(where)
-            return f"({sql})", tuple(params)
-
-        entry = compiled_once(key, compile_sql)
-        if entry is _NOTHING:
-            raise EmptyResultSet
-        sql, params = entry
-        return sql, list(params)
+def visible_condition(user: Any) -> Precompiled:
+    """`Item.objects.filter(visible_condition(user))`: the rule as a WHERE condition on the
+    query's item row, `visible_items_filter(user)` compiled once per person (`Precompiled`)."""
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    key = ("visible", *person_key(user)) if authenticated else ("visible", "nobody")
+    return Precompiled(key, lambda: visible_items_filter(user), BooleanField())
 
 
 def is_visible_to(user: Any, item: Item) -> bool:
@@ -244,7 +178,7 @@ def is_visible_to(user: Any, item: Item) -> bool:
         return sql, tuple(params), index
 
     entry = compiled_once(("one", connection.vendor, *person_key(user)), compile_sql)
-    if entry is _NOTHING:  # the rule lets this person see nothing at all
+    if entry is NOTHING:  # the rule lets this person see nothing at all
         return False
     sql, params, index = entry
     values = list(params)

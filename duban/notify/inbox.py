@@ -12,8 +12,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from duban.items.compiled import compiled_once
 from duban.items.models import Notice
-from duban.items.visibility import compiled_once, person_key, visible_items_filter
+from duban.items.visibility import person_key, visible_items_filter
 
 
 def inbox(user: Any) -> QuerySet[Notice]:
