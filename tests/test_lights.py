@@ -369,3 +369,34 @@ def test_r_u4_light_filter_selects_exactly_the_rows_of_each_light(
             seen |= expected
         assert seen == set(Item.objects.values_list("pk", flat=True))
     assert {row["light"] for row in rows.values("light")} == set(LIGHTS)
+
+
+# ----------------------------------------------------------------------------- compiled once
+
+
+def test_precompiled_lights_in_a_subquery_answer_as_in_the_query(org: Org) -> None:
+    """The lights are compiled once per day and table alias (duban.items.compiled): as a
+    subquery, where Django renames the item table, they answer as they do on top."""
+    red = item_on(org, dt.date(2026, 11, 2), dt.date(2026, 11, 20))
+    green = item_on(org, dt.date(2026, 11, 20), dt.date(2026, 12, 31))
+    day = dt.date(2026, 11, 24)
+    on_top = set(
+        annotate_lights(Item.objects.all(), day).filter(light="red").values_list("pk", flat=True)
+    )
+    inner = annotate_lights(Item.objects.all(), day).filter(light="red").values("pk")
+    nested = set(Item.objects.filter(pk__in=inner).values_list("pk", flat=True))
+    assert on_top == nested == {red.pk}
+    assert light(green, day) == "green"
+
+
+def test_a_changed_calendar_changes_the_lights_at_once(org: Org) -> None:
+    """The compiled lights depend on the day's thresholds, which the calendar gives: a
+    working day made a holiday moves "within 3 working days" at the next question."""
+    from duban.workcalendar.calendar import set_day
+
+    day = dt.date(2026, 11, 24)  # a Tuesday
+    item = item_on(org, dt.date(2026, 11, 20), dt.date(2026, 11, 30))  # the next Monday
+    assert light(item, day) == "green"  # 25, 26, 27 are the 3 working days
+    for holiday in (dt.date(2026, 11, 25), dt.date(2026, 11, 26)):
+        set_day(holiday, "holiday", "临时调整")
+    assert light(item, day) == "yellow"  # 27 and 30 are now within 3 working days

@@ -123,3 +123,30 @@ def test_the_unread_count_is_the_inboxs_unread_notices(org: Org, items: list[Ite
     )
     assert unread_count(reader) == base + 1
     assert unread_count(reader) == inbox(reader).filter(read_at__isnull=True).count()
+
+
+def test_compiled_entries_are_bounded_and_nothing_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import OrderedDict
+
+    from django.core.exceptions import EmptyResultSet
+
+    from duban.items import compiled as module
+
+    monkeypatch.setattr(module, "_COMPILED", OrderedDict())
+    monkeypatch.setattr(module, "_COMPILED_SIZE", 3)
+    calls: list[int] = []
+
+    def compile_sql(n: int) -> tuple[str, tuple[int, ...]]:
+        calls.append(n)
+        return f"sql {n}", (n,)
+
+    for n in (1, 2, 3, 1, 4):  # 1 is used again, so 2 is the least recent
+        assert module.compiled_once(("k", n), lambda n=n: compile_sql(n)) == (f"sql {n}", (n,))
+    assert calls == [1, 2, 3, 4]
+    assert list(module._COMPILED) == [("k", 3), ("k", 1), ("k", 4)]
+
+    def nothing() -> None:
+        raise EmptyResultSet
+
+    assert module.compiled_once(("empty",), nothing) is module.NOTHING
+    assert module.compiled_once(("empty",), lambda: pytest.fail("compiled twice")) is module.NOTHING

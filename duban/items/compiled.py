@@ -12,6 +12,7 @@ change is seen by the next query.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from django.db.models import Expression, Field
 
 _COMPILED: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _COMPILED_SIZE = 4096
+_LOCK = threading.Lock()  # a threaded server's requests share the entries
 NOTHING = "nothing"  # what was compiled matches no row (EmptyResultSet)
 
 
@@ -28,17 +30,19 @@ def compiled_once(key: tuple[Any, ...], compile_sql: Callable[[], Any]) -> Any:
     """`compile_sql()`'s answer for `key`, compiled once per process (an LRU of
     `_COMPILED_SIZE` entries). If `compile_sql` raises EmptyResultSet, `NOTHING` is kept
     and returned."""
-    entry = _COMPILED.get(key)
-    if entry is None:
-        try:
-            entry = compile_sql()
-        except EmptyResultSet:
-            entry = NOTHING
+    with _LOCK:
+        entry = _COMPILED.get(key)
+        if entry is not None:
+            _COMPILED.move_to_end(key)
+            return entry
+    try:
+        entry = compile_sql()
+    except EmptyResultSet:
+        entry = NOTHING
+    with _LOCK:
         _COMPILED[key] = entry
         if len(_COMPILED) > _COMPILED_SIZE:
             _COMPILED.popitem(last=False)
-    else:
-        _COMPILED.move_to_end(key)
     return entry
 
 

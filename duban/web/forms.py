@@ -66,7 +66,19 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+class UnitNameIterator(forms.models.ModelChoiceIterator):
+    """A unit select's options as (id, name) rows from the database: no unit is built
+    (the ledger's filter lists every unit on every page)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.queryset.values_list("pk", "name")
+
+
 class UnitChoiceField(forms.ModelChoiceField):
+    iterator = UnitNameIterator
+
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
@@ -227,8 +239,7 @@ class LedgerFilterForm(forms.Form):
             ("", gettext("全部")),
             *((year, str(year)) for year in years),
         ]
-        # The select shows names only: no need to load the rest of each unit.
-        self.fields["lead_unit"].queryset = active_units().only("pk", "name")  # type: ignore[attr-defined]
+        self.fields["lead_unit"].queryset = active_units()  # type: ignore[attr-defined]
         self.fields["lead_unit"].empty_label = gettext("全部")  # type: ignore[attr-defined]
         self.fields["q"].widget.attrs["placeholder"] = gettext("编号、名称或内容")
 
