@@ -1,8 +1,9 @@
 """The one visibility rule (R-C5): may this person see this item?
 
 Everything that shows items gets its rows from `Item.objects.visible_to(user)`, which
-filters with `visible_items_filter`; `policy.check` asks `is_visible_to` before any
-action, so a person who may not see an item cannot act on it either.
+filters with `visible_items_filter` (compiled once per person: `visible_condition`);
+`policy.check` asks `is_visible_to` before any action, so a person who may not see an
+item cannot act on it either.
 
 Who sees what:
 - ordinary items: the supervising office's supervisors, every school leader, and the
