@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from duban.items.compiled import compiled_once
+from duban.items.compiled import NOTHING, compiled_once
 from duban.items.models import Notice
 from duban.items.visibility import person_key, visible_items_filter
 
@@ -35,7 +35,7 @@ def unread_count(user: Any) -> int:
         return f"SELECT COUNT(*) FROM ({sql}) unread", tuple(params)  # noqa: S608
 
     entry = compiled_once(("unread", connection.vendor, *person_key(user)), compile_sql)
-    if not isinstance(entry, tuple):  # the rule lets this person see no notice
+    if entry is NOTHING:  # the rule lets this person see no notice
         return 0
     sql, params = entry
     with connection.cursor() as cursor:

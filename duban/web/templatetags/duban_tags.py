@@ -109,8 +109,7 @@ def deadline(item: Any, today: Any) -> SafeString:
     return mark_safe(html)  # noqa: S308 - every text above is escaped
 
 
-# Not translated: the mark's title is the same in every language the pages speak.
-_REQUIRED = '<span class="field__required" title="必填"> *</span>'
+REQUIRED = _("必填")
 
 
 @register.simple_tag
@@ -127,7 +126,11 @@ def field_block(field: Any) -> SafeString:
     if input_type == "checkbox" and not multiple:
         classes += " field--checkbox"
     label = conditional_escape(field.label)
-    required = _REQUIRED if field.field.required else ""
+    required = (
+        f'<span class="field__required" title="{escape(str(REQUIRED))}"> *</span>'
+        if field.field.required
+        else ""
+    )
     for_id = conditional_escape(field.id_for_label or "")
     if (multiple and input_type == "checkbox") or input_type == "radio":
         body = (
