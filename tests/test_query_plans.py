@@ -151,6 +151,18 @@ def test_search_finds_exactly_what_the_keyword_is_in(org: Org, keyword: str) -> 
     assert expected or keyword == "o"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bigram function")
+@pytest.mark.django_db
+def test_the_planner_weighs_the_bigram_function_as_costly() -> None:
+    """Declared cheap, `duban_bigrams` led the planner to walk the ledger's order index
+    testing every item for a reader who sees a few of them (migration items 0016): its
+    cost stays at the value that makes it look up the keyword's and the reader's items
+    in their indexes instead."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT procost FROM pg_proc WHERE proname = 'duban_bigrams'")
+        assert [row[0] for row in cursor.fetchall()] == [1000]
+
+
 def item_reads(sql: str, params: Any = ()) -> list[tuple[str, str]]:
     """(node type, index) of each read of the items in the query's own rows (not its
     InitPlans, the visibility rule's id lists), planned as PostgreSQL would on a
