@@ -430,3 +430,30 @@ def test_a_leader_reads_the_dashboard_on_a_phone(
             browser.close()
             connections.close_all()
     assert PHONE_SCREENSHOT.stat().st_size > 0
+
+
+def test_a_bar_charts_rows_escape_the_labels_and_links_and_shorten_long_labels() -> None:
+    """`chart_rows` and `chart_table_rows` (reports' figure_tags) write each bar as a
+    link with its value; a label or link is text, never markup."""
+    from duban.reports.charts import Bar, BarChart
+    from duban.reports.templatetags.figure_tags import chart_rows, chart_table_rows
+
+    chart = BarChart(
+        "units",
+        "各单位",
+        "",
+        [
+            Bar("<b>教务处</b>", 4, href="/items/?unit=1&year=2026", highlight=True),
+            Bar("研究生院与继续教育学院", 1, href="/items/?unit=2"),
+            Bar("财务处", 0),
+        ],
+    )
+    svg, table = str(chart_rows(chart)), str(chart_table_rows(chart))
+    assert "<b>" not in svg + table
+    assert '<g class="chart__row chart__row--highlight" data-bar="&lt;b&gt;教务处&lt;/b&gt;"' in svg
+    assert '<a href="/items/?unit=1&amp;year=2026">' in svg
+    assert ">研究生院与继续…</text>" in svg
+    # Bars of 4, 1 and 0 on 208 units of room: the largest fills it, a small one shows.
+    assert [int(w) for w in re.findall(r'width="(\d+)" height="16"', svg)] == [208, 52, 0]
+    assert table.count("<tr>") == 3
+    assert '<a href="/items/?unit=1&amp;year=2026">4</a>' in table

@@ -427,6 +427,36 @@ def test_r_u1_the_attention_page_lists_items_without_progress(
     assert page.count(">系统催办联络员</button>") == 4
 
 
+def test_r_u1_the_attention_rows_escape_their_texts_and_urge_with_the_forms_token(
+    org: Org,
+) -> None:
+    """The rows (written by `attention_rows`) escape what people typed, show times on
+    the day they happened in the university's time zone, and each row's form carries the
+    CSRF token: one click urges with CSRF checks on."""
+    item = stalled(org, title="<b>整改</b> & 复查")[0]
+    # 00:30 on 10-08 in Shanghai is still 10-07 in UTC.
+    with time_machine.travel(dt.datetime(2026, 10, 8, 0, 30, tzinfo=SHANGHAI), tick=False):
+        actions.urge_item(
+            org.office_supervisor, item, channel="phone", recipient=org.lead_head, note="已提醒"
+        )
+    client = Client(enforce_csrf_checks=True)
+    with time_machine.travel(dt.datetime(2026, 10, 9, 10, tzinfo=SHANGHAI), tick=False):
+        client.force_login(org.office_supervisor)
+        page = client.get(reverse("attention")).content.decode()
+        assert "&lt;b&gt;整改&lt;/b&gt; &amp; 复查</a>" in page
+        assert "<b>整改" not in page
+        assert '<div class="muted small">最近 2026-10-08</div>' in page
+        action = reverse("attention-urge", kwargs={"pk": item.pk})
+        form = re.search(rf'action="{action}".*?value="([^"]+)"', page, re.S)
+        assert form is not None
+        refused = client.post(action)
+        assert refused.status_code == 403
+        assert Urge.objects.count() == 1
+        response = client.post(action, {"csrfmiddlewaretoken": form.group(1)})
+    assert response.status_code == 302
+    assert Urge.objects.filter(channel="system").count() == 1
+
+
 def test_r_u1_the_attention_page_shows_only_visible_items(client: Client, org: Org) -> None:
     """Another office's supervisor sees none of the General Office's items."""
     stalled(org)

@@ -66,3 +66,39 @@ def figure_cells(row: Any, assessment: Any, unavailable_note: Any) -> SafeString
             )
         html.append(f'<td class="figure-cell" data-label="{text.label}">{inner}</td>')
     return mark_safe("".join(html))  # noqa: S308 - every text above is escaped
+
+
+@register.simple_tag
+def chart_rows(chart: Any) -> SafeString:
+    """A bar chart's rows inside its SVG (duban.reports.charts): each bar a link to the
+    ledger's rows it counts. Written in Python for the same reason as the cells: a chart
+    has a bar per unit, a hundred of them."""
+    rows = []
+    for row in chart.drawn():
+        bar = row.bar
+        label, value = escape(str(bar.label)), int(bar.value)
+        highlight = " chart__row--highlight" if bar.highlight else ""
+        rows.append(
+            f'<a href="{escape(str(bar.href))}"><g class="chart__row{highlight}" '
+            f'data-bar="{label}" data-value="{value}">'
+            f"<title>{label}：{value}</title>"
+            f'<text class="chart__label" x="{int(chart.label_x)}" y="{int(row.text_y)}" '
+            f'text-anchor="end">{escape(str(row.short_label))}</text>'
+            f'<rect class="chart__bar {escape(str(bar.css_class))}" x="{int(chart.bar_x)}" '
+            f'y="{int(row.bar_y)}" width="{int(row.width)}" height="16" rx="2"></rect>'
+            f'<text class="chart__value" x="{int(row.value_x)}" y="{int(row.text_y)}">'
+            f"{value}</text></g></a>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every text above is escaped
+
+
+@register.simple_tag
+def chart_table_rows(chart: Any) -> SafeString:
+    """A bar chart's numbers as table rows, for screen readers and print."""
+    return mark_safe(  # noqa: S308 - every text is escaped
+        "".join(
+            f'<tr><th scope="row">{escape(str(bar.label))}</th>'
+            f'<td><a href="{escape(str(bar.href))}">{int(bar.value)}</a></td></tr>'
+            for bar in chart.bars
+        )
+    )
