@@ -29,11 +29,12 @@ from duban.items.lights import (
     RED,
     YELLOW,
     annotate_lights,
+    light_filter,
     light_thresholds,
     start_of,
 )
 from duban.items.models import FIGURE_ROWS, Item, SourceKind
-from duban.items.states import ACTIVE_STATUSES, Status
+from duban.items.states import ACTIVE_STATUSES, CLOSED_STATUSES, Status
 from duban.organisation.models import Role, Unit
 
 from .charts import Bar, BarChart, TrendChart
@@ -104,37 +105,35 @@ class YearCounts:
 
 
 def _year_counts(items: QuerySet[Any], user: Any, year: int, today: dt.date) -> YearCounts:
-    """Every count of the year's items in one aggregate query, grouped by lead unit and
-    light: the totals, states, sources and overdue items as FILTER counts. The groups
-    are a few hundred, summed here; the units' names come with one query of the units.
-    Every column it reads is in the `item_year_figures` index, so it is one index-only
-    scan of the year. A closed item is grey, and only a closed one (`annotate_lights`
-    tells it first, without working anything out); overdue items are active ones."""
-    counts: dict[str, Any] = {
-        "total": Count("pk"),
-        "active": Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
-        "completed": Count("pk", filter=Q(status__in=COMPLETED_STATUSES)),
-        "overdue": Count("pk", filter=overdue_filter(today)),
-    }
-    counts.update({f"status_{v}": Count("pk", filter=Q(status=v)) for v in Status.values})
-    counts.update({f"source_{v}": Count("pk", filter=Q(source_kind=v)) for v in SourceKind.values})
-    lit: QuerySet[Any] = annotate_lights(items, thresholds=light_thresholds(today))
-    rows = list(lit.values("lead_unit", "light").annotate(**counts).order_by())
+    """Every count of the year's items from one aggregate query: the items counted by
+    lead unit, state and source, with how many of each group are red (overdue: active
+    and past the deadline) and yellow; the groups (a few thousand at most) are summed
+    here and the units' names come with one query of the units. Every column it reads
+    is in the `item_year_figures` index, so it is one index-only scan of the year.
+    Grey is exactly the closed states, green what is left."""
+    thresholds = light_thresholds(today)
+    lit: QuerySet[Any] = annotate_lights(items, thresholds=thresholds)
+    rows = list(
+        lit.values("lead_unit", "status", "source_kind")
+        .annotate(
+            total=Count("pk"),
+            red=Count("pk", filter=overdue_filter(today)),
+            yellow=Count("pk", filter=light_filter(YELLOW, thresholds)),
+        )
+        .order_by()
+    )
     names = {
         unit["pk"]: unit
         for unit in Unit.objects.filter(pk__in={row["lead_unit"] for row in rows}).values(
             "pk", "name", "code", "leader_in_charge_id"
         )
     }
-
-    def total(prefix: str, values: Any) -> dict[str, int]:
-        sums = {value: sum(row[f"{prefix}_{value}"] for row in rows) for value in values}
-        return {value: count for value, count in sums.items() if count}
-
     units: dict[int, UnitLine] = {}
+    by_status: dict[str, int] = {}
+    by_source: dict[str, int] = {}
     by_light: dict[str, int] = {}
     for row in rows:
-        unit_id = row["lead_unit"]
+        unit_id, count, status = row["lead_unit"], row["total"], row["status"]
         if unit_id not in units:
             unit = names[unit_id]
             units[unit_id] = UnitLine(
@@ -149,17 +148,19 @@ def _year_counts(items: QuerySet[Any], user: Any, year: int, today: dt.date) -> 
                 year,
             )
         line = units[unit_id]
-        line.total += row["total"]
-        line.active += row["active"]
-        line.overdue += row["overdue"]
-        line.completed += row["completed"]
-        by_light[row["light"]] = by_light.get(row["light"], 0) + row["total"]
-    return YearCounts(
-        units=units,
-        by_status=total("status", Status.values),
-        by_source=total("source", SourceKind.values),
-        by_light=by_light,
-    )
+        line.total += count
+        line.active += count if status in ACTIVE_STATUSES else 0
+        line.overdue += row["red"]
+        line.completed += count if status in COMPLETED_STATUSES else 0
+        by_status[status] = by_status.get(status, 0) + count
+        by_source[row["source_kind"]] = by_source.get(row["source_kind"], 0) + count
+        grey = count if status in CLOSED_STATUSES else 0
+        lights = {RED: row["red"], YELLOW: row["yellow"], GREY: grey}
+        lights[GREEN] = count - row["red"] - row["yellow"] - grey
+        for light, lit_count in lights.items():
+            if lit_count:
+                by_light[light] = by_light.get(light, 0) + lit_count
+    return YearCounts(units=units, by_status=by_status, by_source=by_source, by_light=by_light)
 
 
 def _monthly(items: QuerySet[Item], year: int) -> tuple[list[int], list[int]]:
@@ -201,8 +202,11 @@ def build_dashboard(user: Any, year: int, today: dt.date | None = None) -> Dashb
                 or UnitLine(unit.pk, unit.name, unit.code, 0, 0, 0, 0, True, year)
             )
     first = {line.unit_id for line in in_charge}
-    # The leader's own units first, then the others with the most items.
-    ranked = sorted(units.values(), key=lambda line: (line.unit_id not in first, -line.total))
+    # The leader's own units first, then the others with the most items (by code for
+    # equal counts).
+    ranked = sorted(
+        units.values(), key=lambda line: (line.unit_id not in first, -line.total, line.code)
+    )
     top = [line for line in ranked if line.unit_id in first or line.total][:TOP_UNITS]
     overdue_units = sorted(
         (line for line in units.values() if line.overdue),
