@@ -547,10 +547,11 @@ def family_counts(
     figures = figures_of(family.key)
     if (
         family.key == COOPERATION
+        and unit_ids is None  # a few units' cooperation rows are found by their index
         and connection.vendor == "postgresql"
         and all(figure.condition is _everything for figure in figures)
     ):
-        counted = _cooperation_counts(_year_items(visible, year), unit_ids)
+        counted = _cooperation_counts(_year_items(visible, year))
         return {unit: {figure.key: count for figure in figures} for unit, count in counted}
     result: dict[int, dict[str, int]] = {}
     for row in family_query(family, visible, year, today, unit_ids):
@@ -558,31 +559,25 @@ def family_counts(
     return result
 
 
-def _cooperation_counts(
-    items: QuerySet[Any], unit_ids: Iterable[int] | None
-) -> list[tuple[int, int]]:
+def _cooperation_counts(items: QuerySet[Any]) -> list[tuple[int, int]]:
     """(unit, items of the year it cooperates on) of every unit, on PostgreSQL: each
     item's `unit_ids` (its lead and cooperating units, items migration 0015) is in the
     index of the year's figures, so the year is read from that index and each array,
     less the lead unit, unnested, without joining the cooperation rows of every year (a
     unit is never both an item's lead and one of its cooperating units; the actions,
     the import and the intake refuse it)."""
-    # The column is the items' own, named as visibility names it; the unit ids go in
-    # as a parameter.
+    # The column is the items' own, named as visibility names it.
     listed = (
         items.annotate(units=RawSQL('"items_item"."unit_ids"', []))
         .values_list("lead_unit_id", "units")
         .order_by()
     )
     sql, params = listed.query.sql_with_params()
-    wanted = "" if unit_ids is None else " WHERE unit = ANY(%s)"
-    extra = [] if unit_ids is None else [list(unit_ids)]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT unit, COUNT(*) FROM (SELECT unnest(array_remove(item.units, item.lead))"  # noqa: S608
-            f" AS unit FROM ({sql}) AS item (lead, units)) AS cooperation"
-            f"{wanted} GROUP BY unit",
-            [*params, *extra],
+            f" AS unit FROM ({sql}) AS item (lead, units)) AS cooperation GROUP BY unit",
+            params,
         )
         return [(unit, count) for unit, count in cursor.fetchall()]
 
