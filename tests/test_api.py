@@ -628,6 +628,25 @@ def test_the_ledger_is_paged(as_person: Any, org: Org) -> None:
     assert len(default["results"]) == 5
 
 
+def test_the_ledger_counts_up_to_a_bound_and_says_there_are_more(
+    as_person: Any, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the ledger's pages (duban.web.paging): `count` stops at the bound and `more`
+    says there are others; every page up to the bound still lists its rows."""
+    monkeypatch.setattr("duban.api.items.COUNT_LIMIT", 3)
+    for number in range(5):
+        establish(org, title=f"事项{number}")
+    office = as_person(org.office_supervisor)
+
+    everything = office.get("/items", page_size=2).json()
+    third = office.get("/items", page_size=2, page=3).json()
+    few = office.get("/items", q="事项4").json()
+
+    assert (everything["count"], everything["more"]) == (3, True)
+    assert [row["title"] for row in third["results"]] == ["事项0"]
+    assert (few["count"], few["more"]) == (1, False)
+
+
 @pytest.mark.parametrize("rows", [3, 30])
 def test_the_ledger_query_count_does_not_grow_with_rows(
     as_person: Any, org: Org, django_assert_max_num_queries: Any, rows: int

@@ -22,6 +22,7 @@ from duban.items.listing import LedgerFilters, filter_items
 from duban.items.models import Item
 from duban.items.visibility import note_read
 from duban.organisation.models import Unit, User
+from duban.web.paging import COUNT_LIMIT, bounded_count
 
 from . import present
 from .errors import item_not_found
@@ -135,8 +136,11 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, A
     rows = _filtered(present.summary_queryset(_user(request), thresholds), filters, thresholds)
     start = (filters.page - 1) * filters.page_size
     today = clock.today()
+    # Counted up to a bound, as the ledger's pages are (duban.web.paging).
+    counted = bounded_count(rows, COUNT_LIMIT)
     return {
-        "count": rows.count(),
+        "count": min(counted, COUNT_LIMIT),
+        "more": counted > COUNT_LIMIT,
         "page": filters.page,
         "page_size": filters.page_size,
         "results": [

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from duban.items.models import Confidentiality, SourceBody, SourceKind
 from duban.items.plausible import MAX_MILESTONES, MAX_YEARS_AHEAD, TEXT_LIMIT, YEAR_RANGE
 from duban.items.states import Status
+from duban.web.paging import COUNT_LIMIT
 
 
 def _without_nul(value: str) -> str:
@@ -209,7 +210,13 @@ class ItemSummary(Schema):
 
 
 class ItemPage(Schema):
-    count: int
+    count: int = Field(
+        description=f"匹配的事项数，最多计到{COUNT_LIMIT}；"
+        "超过时 more 为 true，可用筛选条件缩小范围。"
+    )
+    more: bool = Field(
+        description=f"匹配的事项是否多于{COUNT_LIMIT}项（count 只计到{COUNT_LIMIT}）。"
+    )
     page: int
     page_size: int
     results: list[ItemSummary]

@@ -20,6 +20,13 @@ from django.utils.functional import cached_property
 COUNT_LIMIT = 10_000
 
 
+def bounded_count(rows: QuerySet[Any], limit: int = COUNT_LIMIT) -> int:
+    """How many rows there are, counted up to `limit + 1` (more than `limit` when the
+    answer is larger): COUNT(*) over `SELECT id ... LIMIT limit + 1`, no sort, no
+    annotations."""
+    return rows.order_by().values("pk")[: limit + 1].count()
+
+
 class BoundedPaginator(Paginator):
     """A paginator over at most `limit` rows; `more` says whether there are others."""
 
@@ -29,9 +36,7 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        # COUNT(*) over `SELECT id ... LIMIT limit + 1`: no sort, no annotations.
-        rows = cast(QuerySet[Any], self.object_list)
-        return rows.order_by().values("pk")[: self.limit + 1].count()
+        return bounded_count(cast(QuerySet[Any], self.object_list), self.limit)
 
     @cached_property
     def count(self) -> int:
