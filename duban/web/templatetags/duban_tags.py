@@ -232,3 +232,54 @@ def attention_rows(context: template.Context, items: Any) -> SafeString:
             "</td></tr>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 - every text above is escaped
+
+
+LEDGER_TEXTS = {
+    "number": _("台账编号"),
+    "title": _("事项名称"),
+    "source": _("来源"),
+    "unit": _("承办单位"),
+    "deadline": _("办结时限"),
+    "status": _("状态"),
+    "light": _("预警"),
+    "urgent": _("紧急"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def ledger_rows(context: template.Context, items: Any) -> SafeString:
+    """The ledger's rows (duban.web.views.ledger), with the office's select box when
+    `bulk`. Written in Python: the ledger is the page opened most, and the template
+    language spent a third of its time on the rows."""
+    text = {key: escape(str(value)) for key, value in LEDGER_TEXTS.items()}
+    today, bulk = context["today"], context.get("bulk")
+    detail, detail_end = _route("item-detail")
+    rows = []
+    for item in items:
+        pk, number = int(item.pk), escape(item.ledger_number)
+        select = ""
+        if bulk:
+            label = escape(gettext("选择%(number)s") % {"number": item.ledger_number})
+            select = (
+                f'<td class="ledger-select"><input type="checkbox" name="items" value="{pk}" '
+                f'form="bulk-form" aria-label="{label}"></td>'
+            )
+        urgent = f' <span class="tag tag--urgent">{text["urgent"]}</span>' if item.urgent else ""
+        kind = escape(str(item.get_source_kind_display()))
+        body = escape(str(item.get_source_body_display()))
+        status = escape(item.status)
+        rows.append(
+            f"<tr>{select}"
+            f'<td class="nowrap" data-label="{text["number"]}">{number}</td>'
+            f'<td data-label="{text["title"]}"><a href="{detail}{pk}{detail_end}">'
+            f"{escape(item.title)}</a>{urgent}</td>"
+            f'<td class="ledger-source" data-label="{text["source"]}">'
+            f'<span title="{kind} · {body}">{body}</span></td>'
+            f'<td class="nowrap" data-label="{text["unit"]}">{escape(item.lead_unit.name)}</td>'
+            f'<td class="nowrap" data-label="{text["deadline"]}">{deadline(item, today)}</td>'
+            f'<td class="nowrap" data-label="{text["status"]}"><span class="status '
+            f'status--{status}">{escape(str(item.get_status_display()))}</span></td>'
+            f'<td class="nowrap" data-label="{text["light"]}">{light(item)}</td>'
+            "</tr>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every text above is escaped
