@@ -449,7 +449,7 @@ def test_an_invisible_item_answers_exactly_like_a_missing_one(
         assert response.json() == expected
     assert hidden_detail.content == missing_detail.content
     assert hidden_action.content == missing_action.content
-    assert listed == {"count": 0, "page": 1, "page_size": 20, "results": []}
+    assert listed == {"count": 0, "more": False, "page": 1, "page_size": 20, "results": []}
     assert snapshot(item) == before
 
 
