@@ -159,22 +159,30 @@ def field_block(field: Any) -> SafeString:
     return mark_safe(f'<div class="{classes}">\n  {body}{help_text}{errors}\n</div>')  # noqa: S308
 
 
-ATTENTION_TEXTS = {
+# The texts of the item lists' rows (`ledger_rows`, `attention_rows`), one entry each.
+ROW_TEXTS = {
     "number": _("台账编号"),
     "title": _("事项名称"),
+    "source": _("来源"),
     "unit": _("承办单位"),
     "deadline": _("办结时限"),
+    "status": _("状态"),
     "light": _("预警"),
+    "urgent": _("紧急"),
     "feedback": _("最近反馈"),
     "urges": _("催办情况"),
     "urge": _("催办"),
-    "urgent": _("紧急"),
     "no_feedback": _("尚无反馈"),
     "latest": _("最近"),
     "not_urged": _("未催办"),
     "system_urge": _("系统催办联络员"),
     "other_ways": _("电话、短信等其他方式"),
 }
+
+
+def _row_texts() -> dict[str, str]:
+    """`ROW_TEXTS` translated and escaped, once per list."""
+    return {key: escape(str(value)) for key, value in ROW_TEXTS.items()}
 
 
 def _local_day(value: dt.datetime | None) -> str:
@@ -187,7 +195,7 @@ def attention_rows(context: template.Context, items: Any) -> SafeString:
     with its one-click urge form. Written in Python: the page lists up to 200 items,
     some in two lists, and the template language spent most of the page's time on
     them."""
-    text = {key: escape(str(value)) for key, value in ATTENTION_TEXTS.items()}
+    text = _row_texts()
     csrf = escape(get_token(context["request"]))
     today, year = context["today"], context["year"]
     (detail, detail_end), (urge, urge_end) = _route("item-detail"), _route("attention-urge")
@@ -234,24 +242,12 @@ def attention_rows(context: template.Context, items: Any) -> SafeString:
     return mark_safe("\n".join(rows))  # noqa: S308 - every text above is escaped
 
 
-LEDGER_TEXTS = {
-    "number": _("台账编号"),
-    "title": _("事项名称"),
-    "source": _("来源"),
-    "unit": _("承办单位"),
-    "deadline": _("办结时限"),
-    "status": _("状态"),
-    "light": _("预警"),
-    "urgent": _("紧急"),
-}
-
-
 @register.simple_tag(takes_context=True)
 def ledger_rows(context: template.Context, items: Any) -> SafeString:
     """The ledger's rows (duban.web.views.ledger), with the office's select box when
     `bulk`. Written in Python: the ledger is the page opened most, and the template
     language spent a third of its time on the rows."""
-    text = {key: escape(str(value)) for key, value in LEDGER_TEXTS.items()}
+    text = _row_texts()
     today, bulk = context["today"], context.get("bulk")
     detail, detail_end = _route("item-detail")
     rows = []
