@@ -7,14 +7,16 @@ of the items for the ledger's page goes through an index."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.utils.timezone import now
 
-from duban.items.models import Item
+from duban.items.models import Item, Notice
 from duban.notify.inbox import inbox
 from duban.web.views import PAGE_SIZE, ledger_items, ledger_sort
 
@@ -126,6 +128,53 @@ def test_the_ledger_and_the_unread_count_use_indexes(ledger: Org, who: str, quer
     reads = [step for step in steps if " items_item " in f"{step} "]
     assert reads and all("USING" in step for step in reads), steps
     assert Item.objects.count() == 3
+
+
+@pytest.mark.parametrize("who", ["office_supervisor", "lead_liaison"])
+def test_the_newest_notices_are_read_in_the_inbox_order_index(ledger: Org, who: str) -> None:
+    """The inbox, the header's menu and the API list a person's notices newest first:
+    a walk of `notice_inbox_order` within the recipient, with no sort of the notices,
+    that stops at the page — whether the person has many notices or none."""
+    user = getattr(ledger, who)
+    for day in range(5):
+        Notice.objects.create(
+            recipient=ledger.lead_liaison,
+            item=Item.objects.first(),
+            title=f"通知{day}",
+            created_at=now() - dt.timedelta(days=day),
+        )
+    newest = inbox(user).order_by("-created_at", "-id")[:6]
+    if connection.vendor == "postgresql":
+        sql, params = newest.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        nodes: list[dict[str, Any]] = []
+
+        def walk(node: dict[str, Any]) -> None:
+            if node.get("Parent Relationship") in ("InitPlan", "SubPlan"):
+                return  # the visibility rule's id lists, not the notices
+            nodes.append(node)
+            for child in node.get("Plans", []):
+                walk(child)
+
+        walk(plan[0]["Plan"])
+        reads = [node for node in nodes if node.get("Relation Name") == "items_notice"]
+        assert [node.get("Index Name") for node in reads] == ["notice_inbox_order"], reads
+        assert not [node for node in nodes if node["Node Type"] in ("Sort", "Incremental Sort")]
+    else:
+        sql, params = newest.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            steps = [row[-1] for row in cursor.fetchall()]
+        assert "SEARCH items_notice USING INDEX notice_inbox_order (recipient_id=?)" in steps
+        assert not any("TEMP B-TREE" in step for step in steps), steps
+    every = sorted(inbox(user), key=lambda notice: (notice.created_at, notice.id), reverse=True)
+    assert list(newest) == every[:6]
+    if who == "lead_liaison":  # the five above and the assignments' notices
+        assert len(every) > 6 and newest[0].title == "通知0"
 
 
 @pytest.mark.parametrize("keyword", ["专项", "修订本科生", "第0002号", "o", "It's 50%", "教务\\处"])

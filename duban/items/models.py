@@ -452,7 +452,15 @@ class Notice(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            # The inbox, its header menu and the API list a person's notices newest
+            # first: a walk of this index that stops at the page. Without it the
+            # database sorted every notice of the recipient, or read the whole table
+            # for a person the statistics took for a typical recipient (10 ms for the
+            # header's menu of a supervisor with no notices, at 100,000 notices).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notice_inbox_order"),
+        ]
 
 
 # ----------------------------------------------------------------------------- urging (R-U*)

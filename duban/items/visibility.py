@@ -95,7 +95,8 @@ def _units_in_contact(user: Any) -> Any:
     """The ids of the units the person is the head or the liaison of (a subquery)."""
     from duban.organisation.models import Unit
 
-    return Unit.objects.filter(Q(head_id=user.pk) | Q(liaison_id=user.pk)).values("pk")
+    # Unordered: the ids are a set (the units' default order would sort them each time).
+    return Unit.objects.filter(Q(head_id=user.pk) | Q(liaison_id=user.pk)).order_by().values("pk")
 
 
 def visible_items_filter(user: Any, prefix: str = "") -> Q:
@@ -143,9 +144,13 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
         confidentiality__in=(Confidentiality.DISCIPLINE, Confidentiality.CLASSIFIED)
     ) & (office | lead_contact)
 
-    recusals = Recusal.objects.filter(
-        Q(person_id=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk__in=[]))
-    ).values("item_id")
+    recusals = (
+        Recusal.objects.filter(
+            Q(person_id=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk__in=[]))
+        )
+        .order_by()
+        .values("item_id")
+    )
     return (ordinary | sensitive | restricted) & ~on(pk__any_of=recusals)
 
 
