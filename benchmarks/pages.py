@@ -13,6 +13,9 @@ supervisors), through Django's test client in this process: one warm-up request,
 the median and p95 server time, and for the ledger's pages the ratio to a bare baseline:
 the same page's rows (the ledger's own queryset, sliced to the page) fetched as one SQL
 statement and dumped to JSON. Pages a persona may not open (403, 404) are shown so.
+On PostgreSQL each statement of every page is also EXPLAINed on this data, and the
+pages whose plans read the items, notices or audit events from end to end (a
+sequential scan) are listed under the table.
 
 Throughput (`--throughput`): gunicorn (2 sync workers, DEBUG off) serves the system and,
 beside it, `benchmarks/baseline_wsgi.py` (the bare baseline as a WSGI app); 16 client
@@ -139,6 +142,7 @@ class Row:
     p95_ms: float
     baseline_ms: float | None = None
     sql_ms: float = 0.0
+    full_scans: tuple[str, ...] = ()  # big tables a statement reads end to end
 
     def line(self) -> str:
         if self.status >= 300:
@@ -191,6 +195,7 @@ class QueryLog:
 
     def __init__(self) -> None:
         self.queries: list[tuple[float, str]] = []
+        self.statements: list[tuple[str, Any]] = []  # each with its parameters
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
@@ -198,6 +203,35 @@ class QueryLog:
             return execute(sql, params, many, context)
         finally:
             self.queries.append(((time.perf_counter() - started) * 1000, sql))
+            self.statements.append((sql, params))
+
+
+BIG_TABLES = ("items_item", "items_notice", "audit_auditevent")
+
+
+def full_scans(statements: list[tuple[str, Any]]) -> tuple[str, ...]:
+    """The big tables (items, notices, audit events) that PostgreSQL's plan of each
+    SELECT reads from end to end (a sequential scan), as it plans them on this data."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return ()
+    found: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in BIG_TABLES:
+            found.append(node["Relation Name"])
+        for child in node.get("Plans", []):
+            walk(child)
+
+    for sql, params in statements:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        walk((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
+    return tuple(sorted(set(found)))
 
 
 def busiest_item(user: Any) -> int | None:
@@ -284,6 +318,7 @@ def latency(arguments: argparse.Namespace) -> list[Row]:
                 p95(times),
                 base,
                 sql_ms,
+                full_scans(captured.statements),
             )
             rows.append(row)
             print(row.line(), flush=True)
@@ -555,7 +590,16 @@ def main() -> None:
     )
     print("| persona | page | status | queries | median ms | p95 ms | baseline ms, ratio |")
     print("|---|---|---|---|---|---|---|")
-    latency(arguments)
+    rows = latency(arguments)
+    if connection.vendor == "postgresql":
+        scanned = [row for row in rows if row.full_scans]
+        print(
+            f"\nSequential scans of {', '.join(BIG_TABLES)} in the plans of the "
+            f"{sum(row.queries for row in rows)} statements above: "
+            + ("none" if not scanned else f"{len(scanned)} pages")
+        )
+        for row in scanned:
+            print(f"- {row.persona} `{row.page}`: {', '.join(row.full_scans)}")
     if arguments.throughput:
         print("\n| persona | page | served | baseline | share |\n|---|---|---|---|---|")
         throughput(arguments)

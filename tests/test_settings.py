@@ -68,6 +68,17 @@ def test_check_deploy_is_clean_with_debug_off() -> None:
             "AUDIT_KEY must be at least 32",
         ),
         ({"DEBUG": "1", "DATABASE_URL": "nonsense://"}, "DATABASE_URL is not a valid"),
+        *(
+            (
+                {
+                    "DEBUG": "1",
+                    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/duban",
+                    "DB_RANDOM_PAGE_COST": cost,
+                },
+                "DB_RANDOM_PAGE_COST must be a positive number or 'server'",
+            )
+            for cost in ("cheap", "0", "-1", "nan")
+        ),
     ],
 )
 def test_bad_settings_fail_loudly(env: dict[str, str], message: str) -> None:
@@ -81,3 +92,57 @@ def test_time_zone_and_language() -> None:
 
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.LANGUAGE_CODE == "zh-hans"
+
+
+def _page_cost(**env: str) -> str:
+    """The random_page_cost of a connection made with these settings (PostgreSQL)."""
+    from django.db import connection
+
+    database_url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict)
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW random_page_cost')\n"
+        "    print(cursor.fetchone()[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "duban.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": database_url,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.django_db
+def test_connections_price_random_reads_as_on_ssd() -> None:
+    """Each PostgreSQL connection sets random_page_cost: 1.1 unless told otherwise,
+    `server` keeps the server's own, a number sets that number."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:  # this test's own connection, from the settings
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
+    assert _page_cost() == "1.1"
+    assert _page_cost(DB_RANDOM_PAGE_COST="2") == "2"
+    import psycopg
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname=settings["NAME"]
+    ) as plain:  # a connection without the project's options: the server's own value
+        server_value = plain.execute("SHOW random_page_cost").fetchone()[0]
+    assert server_value != "1.1"
+    assert _page_cost(DB_RANDOM_PAGE_COST="server") == server_value
