@@ -25,32 +25,45 @@ from .conftest import Org, advance, establish
 BIG_TABLES = {"items_item", "items_notice", "audit_auditevent"}
 
 
-def scans(queryset: Any) -> list[tuple[str, str, str, bool]]:
-    """(table, node type, index, has an index condition) of each read of a big table."""
-    sql, params = queryset.query.sql_with_params()
+def plan_nodes(
+    sql: str, params: Any = (), *before: str, own_rows_only: bool = False
+) -> list[dict[str, Any]]:
+    """Every node of PostgreSQL's plan of `sql`, run after the `before` statements
+    (settings; the test's transaction rolls them back). `own_rows_only` leaves out the
+    InitPlans and SubPlans: the visibility rule's id lists, not the query's rows."""
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        for statement in before:
+            cursor.execute(statement)
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    found: list[tuple[str, str, str, bool]] = []
+    nodes: list[dict[str, Any]] = []
 
     def walk(node: dict[str, Any]) -> None:
-        if node.get("Relation Name") in BIG_TABLES:
-            found.append(
-                (
-                    node["Relation Name"],
-                    node["Node Type"],
-                    node.get("Index Name", ""),
-                    # A bitmap heap scan reads only what its index conditions found.
-                    "Index Cond" in node or node["Node Type"] == "Bitmap Heap Scan",
-                )
-            )
+        if own_rows_only and node.get("Parent Relationship") in ("InitPlan", "SubPlan"):
+            return
+        nodes.append(node)
         for child in node.get("Plans", []):
             walk(child)
 
     walk(plan[0]["Plan"])
-    return found
+    return nodes
+
+
+def scans(queryset: Any) -> list[tuple[str, str, str, bool]]:
+    """(table, node type, index, has an index condition) of each read of a big table."""
+    sql, params = queryset.query.sql_with_params()
+    return [
+        (
+            node["Relation Name"],
+            node["Node Type"],
+            node.get("Index Name", ""),
+            # A bitmap heap scan reads only what its index conditions found.
+            "Index Cond" in node or node["Node Type"] == "Bitmap Heap Scan",
+        )
+        for node in plan_nodes(sql, params, "SET LOCAL enable_seqscan = off")
+        if node.get("Relation Name") in BIG_TABLES
+    ]
 
 
 def sequential_scans(queryset: Any) -> list[str]:
@@ -144,31 +157,21 @@ def test_the_newest_notices_are_read_in_the_inbox_order_index(ledger: Org, who: 
             created_at=now() - dt.timedelta(days=day),
         )
     newest = inbox(user).order_by("-created_at", "-id")[:6]
+    sql, params = newest.query.sql_with_params()
     if connection.vendor == "postgresql":
-        sql, params = newest.query.sql_with_params()
-        with connection.cursor() as cursor:
-            # Sorts and whole-table reads priced out: the notices come in the inbox's
-            # order from an index, or the plan still has to sort them.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        nodes: list[dict[str, Any]] = []
-
-        def walk(node: dict[str, Any]) -> None:
-            if node.get("Parent Relationship") in ("InitPlan", "SubPlan"):
-                return  # the visibility rule's id lists, not the notices
-            nodes.append(node)
-            for child in node.get("Plans", []):
-                walk(child)
-
-        walk(plan[0]["Plan"])
+        # Sorts and whole-table reads priced out: the notices come in the inbox's order
+        # from an index, or the plan still has to sort them.
+        nodes = plan_nodes(
+            sql,
+            params,
+            "SET LOCAL enable_seqscan = off",
+            "SET LOCAL enable_sort = off",
+            own_rows_only=True,
+        )
         reads = [node for node in nodes if node.get("Relation Name") == "items_notice"]
         assert [node.get("Index Name") for node in reads] == ["notice_inbox_order"], reads
         assert not [node for node in nodes if node["Node Type"] in ("Sort", "Incremental Sort")]
     else:
-        sql, params = newest.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             steps = [row[-1] for row in cursor.fetchall()]
@@ -220,29 +223,21 @@ def item_reads(sql: str, params: Any = ()) -> list[tuple[str, str]]:
     InitPlans, the visibility rule's id lists), planned as PostgreSQL would on a
     vacuumed table (every page all-visible, as autovacuum keeps it) with sequential
     and bitmap scans priced out."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        # What VACUUM records; the test's transaction rolls it back.
-        cursor.execute(
-            "UPDATE pg_class SET relpages = 1000, reltuples = 100000, relallvisible = 1000"
-            " WHERE relname = 'items_item'"
-        )
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    found: list[tuple[str, str]] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        if node.get("Parent Relationship") in ("InitPlan", "SubPlan"):
-            return
-        if node.get("Relation Name") == "items_item":
-            found.append((node["Node Type"], node.get("Index Name", "")))
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan[0]["Plan"])
-    return found
+    nodes = plan_nodes(
+        sql,
+        params,
+        "SET LOCAL enable_seqscan = off",
+        "SET LOCAL enable_bitmapscan = off",
+        # What VACUUM records.
+        "UPDATE pg_class SET relpages = 1000, reltuples = 100000, relallvisible = 1000"
+        " WHERE relname = 'items_item'",
+        own_rows_only=True,
+    )
+    return [
+        (node["Node Type"], node.get("Index Name", ""))
+        for node in nodes
+        if node.get("Relation Name") == "items_item"
+    ]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's covering indexes")
