@@ -111,6 +111,9 @@ def test_the_office_reviews_a_report_beside_it(
     within(page, 'form[data-action="return_report"]')
     shoot(page, f"item-office-reviews-{width}")
     page.locator('#workbench form[data-action="accept_report"] button[type=submit]').click()
+    # The confirmation page, loaded before going back (going back while it loads
+    # races the browser's own navigation).
+    expect(page.locator("#confirm-says")).to_contain_text("将审核通过教务处的办结报告")
     assert Item.objects.get(pk=item.pk).status == Status.SUBMITTED  # not yet
     page.go_back()  # 取消: nothing happened
     expect(page.locator("#item-status")).to_have_text("已报结")
