@@ -283,3 +283,28 @@ def test_the_locks_page_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(8):
         page = client.get(reverse("account-locks")).content.decode()
     assert page.count("解锁</button>") == 30
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+def test_a_session_loads_its_person_with_their_unit_and_drops_a_deactivated_one(
+    client: Client, org: Org, django_assert_num_queries: Any
+) -> None:
+    """The backend loads a session's person with their unit (the header shows it on
+    every page) in the person's own query; a person deactivated since signing in is
+    signed out, as with Django's own backend."""
+    from duban.accounts.lockout import LockoutBackend
+
+    backend = LockoutBackend()
+    liaison = org.lead_liaison
+    with django_assert_num_queries(1):
+        loaded = backend.get_user(liaison.pk)
+        assert loaded is not None and loaded.unit.name == liaison.unit.name
+    assert backend.get_user(10**9) is None
+    client.post(reverse("login"), {"username": liaison.username, "password": PASSWORD})
+    assert client.get(reverse("my-work")).status_code == 200
+    User.objects.filter(pk=liaison.pk).update(is_active=False)
+    assert backend.get_user(liaison.pk) is None
+    answer = client.get(reverse("my-work"))
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))

@@ -525,11 +525,13 @@ def test_the_pages_queries_do_not_grow_with_rows(
     ]
     for _n in range(count):
         hooks.send_test_ping(org.office_supervisor, endpoints[0])
-    # session, user, endpoints (with their creators); the header's unread count and unit
-    with django_assert_num_queries(5):
+    # session, user (with their unit), endpoints (with their creators); the header's
+    # unread count
+    with django_assert_num_queries(4):
         assert client.get(reverse("webhook-list")).status_code == 200
-    # session, user, the endpoint, the log's count and page; the header's two
-    with django_assert_num_queries(7):
+    # session, user (with their unit), the endpoint, the log's count and page; the
+    # header's unread count
+    with django_assert_num_queries(6):
         assert client.get(reverse("webhook-detail", args=[endpoints[0].pk])).status_code == 200
 
 

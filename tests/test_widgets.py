@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django import forms
 from django.test.html import parse_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from duban.web.widgets import FastSelect
 
@@ -15,10 +17,12 @@ CHOICES: list[Any] = [
     ("a&b", "<甲> & “乙”"),
     (3, "三"),
     ("组", [("x", "X'\""), ("y", "Y")]),
+    ("z", mark_safe("<b>Z</b>")),  # after a group; a safe label is written as it is
+    ("w", gettext_lazy("全部")),
 ]
 
 
-@pytest.mark.parametrize("value", [None, "", "a&b", 3, "y", ["x"]])
+@pytest.mark.parametrize("value", [None, "", "a&b", 3, "y", ["x"], "z", ["w"]])
 @pytest.mark.parametrize("attrs", [None, {"id": "id_unit", "disabled": True, "data-x": "<1>"}])
 def test_fast_select_renders_what_select_renders(value: Any, attrs: Any) -> None:
     django_html = forms.Select(choices=CHOICES).render("unit", value, attrs)

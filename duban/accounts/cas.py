@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.contrib.auth import login
-from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,7 +37,7 @@ from django_cas_ng.utils import get_cas_client, get_user_from_session
 from duban.organisation.models import User
 
 from . import logins
-from .lockout import locked_message, locked_until, register_success
+from .lockout import PersonBackend, locked_message, locked_until, register_success
 
 # Set in the session of a person who signed in through CAS.
 SESSION_FLAG = "_signed_in_through_cas"
@@ -70,7 +69,7 @@ def http_session() -> requests.Session:
     return TimeoutSession()
 
 
-class CasBackend(ModelBackend):
+class CasBackend(PersonBackend):
     """Loads the person of a session opened through CAS (Django keeps the backend's
     path in the session). It authenticates nothing itself: the ticket is validated
     by `sign_in_with_ticket`, which needs to tell each kind of refusal apart."""

@@ -128,7 +128,20 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return meta.get("REMOTE_ADDR") or None
 
 
-class LockoutBackend(ModelBackend):
+class PersonBackend(ModelBackend):
+    """Django's model backend, loading a session's person with their unit: every
+    page's header shows the unit (and the office's menu depends on its kind), which
+    otherwise cost each page a query of its own."""
+
+    def get_user(self, user_id: Any) -> Any:
+        try:
+            user = User.objects.select_related("unit").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+class LockoutBackend(PersonBackend):
     """Django's model backend with the lockout around it."""
 
     def authenticate(

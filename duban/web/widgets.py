@@ -10,12 +10,13 @@ building a dictionary of attributes per option.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -24,32 +25,46 @@ class FastSelect(forms.Select):
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         attributes = _attributes(self.build_attrs(self.attrs, attrs))
-        parts = [format_html('<select name="{}"{}>', name, attributes)]
+        parts: list[str] = [format_html('<select name="{}"{}>', name, attributes)]
         chosen = set(self.format_value(value))
+        ungrouped: list[tuple[Any, Any]] = []
         for option_value, option_label in self.choices:
             if isinstance(option_label, list | tuple):
-                rows, chosen = _options(option_label, chosen)
-                parts.append(format_html('<optgroup label="{}">{}</optgroup>', option_value, rows))
+                chosen = _options(parts, ungrouped, chosen)
+                ungrouped = []
+                rows: list[str] = []
+                chosen = _options(rows, option_label, chosen)
+                parts.append(
+                    f'<optgroup label="{_escape(option_value)}">{"".join(rows)}</optgroup>'
+                )
             else:
-                rows, chosen = _options([(option_value, option_label)], chosen)
-                parts.append(rows)
-        parts.append(mark_safe("</select>"))
+                ungrouped.append((option_value, option_label))
+        _options(parts, ungrouped, chosen)
+        parts.append("</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped
 
 
-def _options(choices: Iterable[tuple[Any, Any]], chosen: set[str]) -> tuple[SafeString, set[str]]:
-    """The options' HTML, and what is still to be selected: nothing once one is."""
-    rows = []
+def _escape(value: Any) -> str:
+    """As `conditional_escape` (a safe string as it is, anything else escaped), without
+    its lazy-string wrapper: a select of 100 units escapes 200 texts a page."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
+def _options(rows: list[str], choices: Iterable[tuple[Any, Any]], chosen: set[str]) -> set[str]:
+    """Append the options' HTML to `rows`; answer what is still to be selected: nothing
+    once one is."""
     for value, label in choices:
         text = "" if value is None else str(value)
         selected = text in chosen
         if selected:
             chosen = set()
         rows.append(
-            f'<option value="{conditional_escape(text)}"{" selected" if selected else ""}>'
-            f"{conditional_escape(label)}</option>"
+            f'<option value="{_escape(text)}"{" selected" if selected else ""}>'
+            f"{_escape(label)}</option>"
         )
-    return mark_safe("".join(rows)), chosen  # noqa: S308 - values and labels escaped
+    return chosen
 
 
 def _attributes(attrs: dict[str, Any]) -> SafeString:
