@@ -658,8 +658,12 @@ def test_the_ledger_query_count_does_not_grow_with_rows(
 
     # token, last-used write, the lights' calendar dates (years, days), count, page,
     # cooperating units
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(7) as queries:
         response = office.get("/items", page_size=100)
+    # The page reads the columns the summary shows, not the items' long texts.
+    page_sql = [q["sql"] for q in queries.captured_queries if '"items_item"."title"' in q["sql"]]
+    assert len(page_sql) == 1 and '"items_item"."content"' not in page_sql[0]
+    assert '"items_item"."basis"' not in page_sql[0]
     # + the units whose name or alias holds the keyword (a search matches their items)
     with django_assert_max_num_queries(8):
         liaison_response = liaison.get("/items", page_size=100, q="事项")

@@ -144,7 +144,8 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, A
         "page": filters.page,
         "page_size": filters.page_size,
         "results": [
-            present.item_summary(item, today) for item in rows[start : start + filters.page_size]
+            present.item_summary(item, today)
+            for item in rows.only(*present.SUMMARY_COLUMNS)[start : start + filters.page_size]
         ],
     }
 

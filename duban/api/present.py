@@ -126,6 +126,26 @@ def is_overdue(item: Item, today: dt.date) -> bool:
     return item.deadline < today and item.status in ACTIVE_STATUSES
 
 
+# The columns `item_summary` reads: a list of items loads these only, not the long
+# texts and the timestamps of the item's detail (duban.api.items.list_items).
+SUMMARY_COLUMNS = (
+    "ledger_number",
+    "year",
+    "title",
+    "source_kind",
+    "source_body",
+    "status",
+    "deadline",
+    "original_deadline",
+    "deadline_provisional",
+    "confidentiality",
+    "urgent",
+    "lead_unit",
+    "supervising_office",
+    "established_at",
+)
+
+
 def item_summary(item: Item, today: dt.date | None = None) -> dict[str, Any]:
     return {
         "id": item.pk,
