@@ -226,14 +226,20 @@ class Item(ChoiceLabels, models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["status", "deadline"]),
             models.Index(fields=["lead_unit", "status"]),
             # The ledger's order (Meta.ordering): its first page is the index's first rows.
             models.Index(fields=["-year", "source_kind", "-serial"], name="item_ledger_order"),
             # The ledger's other orders (duban.web.views.LEDGER_SORTS), read in either
             # direction: by deadline, by status and by lead unit, each then by deadline.
             models.Index(fields=["deadline", "id"], name="item_sort_deadline"),
-            models.Index(fields=["status", "deadline", "id"], name="item_sort_status"),
+            # By status, with every column the visibility rule reads: the status and
+            # deadline ranges of the light, overdue and status filters
+            # (duban.items.lights.light_filter) are counted index-only on PostgreSQL.
+            models.Index(
+                fields=["status", "deadline", "id"],
+                include=VISIBILITY_COLUMNS,
+                name="item_sort_status",
+            ),
             models.Index(fields=["lead_unit", "deadline", "id"], name="item_sort_unit"),
             # Every column the visibility rule (R-C5) reads: counting what a person may
             # see is an index-only scan on PostgreSQL, not a read of the whole table.
