@@ -278,15 +278,17 @@ def test_the_figures_count_a_year_from_covering_indexes(ledger: Org, who: str) -
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's covering indexes")
 @pytest.mark.parametrize("who", ["office_supervisor", "leader_in_charge", "lead_liaison"])
-@pytest.mark.parametrize("query", ["light=red", "overdue=yes", "status=in_progress"])
+@pytest.mark.parametrize(
+    "query", ["light=red", "light=yellow", "light=green", "overdue=yes", "status=in_progress"]
+)
 def test_the_status_filters_are_counted_from_the_status_index(
     ledger: Org, who: str, query: str
 ) -> None:
     """The ledger's light, overdue and status filters are ranges of status and
-    deadline: their count (duban.web.paging) reads the status index alone, which holds
-    every column the visibility rule reads, `unit_ids` included (items 0018), instead
-    of the item row of every match (the office's red lights: 6,000 pages at 100,000
-    items)."""
+    deadline (yellow and green with the light itself): their count (duban.web.paging)
+    reads the status index alone, which holds every column the visibility rule and the
+    light read, `unit_ids` included (items 0018), instead of the item row of every
+    match (the office's red lights: 6,000 pages at 100,000 items)."""
     from duban.web.paging import COUNT_LIMIT
 
     _form, items = ledger_items(getattr(ledger, who), QueryDict(query))

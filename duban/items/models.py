@@ -133,6 +133,10 @@ VISIBILITY_COLUMNS = [
     "deciding_leader",
 ]
 
+# The columns the light reads besides status and deadline (duban.items.lights
+# .annotate_lights: the phase reports are asked of some kinds of item only).
+LIGHT_COLUMNS = ["source_kind", "assigned_at", "signed_at", "last_feedback_at"]
+
 
 class Item(ChoiceLabels, models.Model):
     ledger_number = models.CharField(_("台账编号"), max_length=40, unique=True)
@@ -232,12 +236,12 @@ class Item(ChoiceLabels, models.Model):
             # The ledger's other orders (duban.web.views.LEDGER_SORTS), read in either
             # direction: by deadline, by status and by lead unit, each then by deadline.
             models.Index(fields=["deadline", "id"], name="item_sort_deadline"),
-            # By status, with every column the visibility rule reads: the status and
-            # deadline ranges of the light, overdue and status filters
-            # (duban.items.lights.light_filter) are counted index-only on PostgreSQL.
+            # By status, with every column the visibility rule and the light read: the
+            # light, overdue and status filters (duban.items.lights.light_filter, ranges
+            # of status and deadline) are counted index-only on PostgreSQL.
             models.Index(
                 fields=["status", "deadline", "id"],
-                include=VISIBILITY_COLUMNS,
+                include=[*VISIBILITY_COLUMNS, *LIGHT_COLUMNS],
                 name="item_sort_status",
             ),
             models.Index(fields=["lead_unit", "deadline", "id"], name="item_sort_unit"),

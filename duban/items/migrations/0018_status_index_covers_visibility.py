@@ -5,8 +5,11 @@ and deadline (duban.items.lights.light_filter). Counted for the office or a lead
 who see most items, they read every matching item row to test the visibility rule:
 the office's red-light count read 6,000 pages of the items table for its 10,001 rows
 (18 ms at 100,000 items). With the rule's columns in the status index the count is an
-index-only scan (3 ms). The ledger's sort by status keeps the index's name and key;
-the plain (status, deadline) index, a prefix of it, goes.
+index-only scan (3 ms). The yellow and green filters also ask the light itself, whose
+other columns (the kind of item; when assigned, signed, last reported) the index
+holds too. The ledger's
+sort by status keeps the index's name and key; the plain (status, deadline) index, a
+prefix of it, goes.
 
 Django does not know `unit_ids` (items 0015), so on PostgreSQL the index is rebuilt
 from its own definition with the column added, as 0015 did for the other covering
@@ -53,6 +56,10 @@ class Migration(migrations.Migration):
                     "lead_unit",
                     "supervisor",
                     "deciding_leader",
+                    "source_kind",
+                    "assigned_at",
+                    "signed_at",
+                    "last_feedback_at",
                 ),
                 name=INDEX,
             ),
