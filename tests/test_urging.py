@@ -427,6 +427,42 @@ def test_r_u1_the_attention_page_lists_items_without_progress(
     assert page.count(">系统催办联络员</button>") == 4
 
 
+def test_r_u1_the_attention_list_keeps_the_first_red_then_by_deadline(
+    org: Org, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list's first ATTENTION_LIMIT items are chosen by their ids first, then read
+    (duban.web.supervision_views): red first, then the nearest deadline, then the
+    oldest; each row with its light, flags and urges."""
+    from duban.web import supervision_views
+
+    deadlines = [
+        dt.date(2026, 12, 18),
+        dt.date(2026, 10, 5),
+        dt.date(2026, 11, 20),
+        dt.date(2026, 10, 6),
+        dt.date(2026, 11, 20),
+    ]
+    with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
+        items = [
+            advance(org, establish(org, minutes_deadline=deadline), "in_progress")
+            for deadline in deadlines
+        ]
+    with time_machine.travel(dt.datetime(2026, 10, 9, 10, tzinfo=SHANGHAI), tick=False):
+        actions.urge_item(
+            org.office_supervisor, items[2], channel="phone", recipient=org.lead_head, note="已提醒"
+        )
+        everything = supervision_views.attention_items(org.office_supervisor)
+        monkeypatch.setattr(supervision_views, "ATTENTION_LIMIT", 4)
+        first = supervision_views.attention_items(org.office_supervisor)
+    order = [items[1], items[3], items[2], items[4], items[0]]
+    assert [row.pk for row in everything] == [item.pk for item in order]
+    assert [row.pk for row in first] == [item.pk for item in order[:4]]
+    assert [row.light for row in first] == ["red", "red", "yellow", "yellow"]
+    assert all(row.no_progress for row in first)
+    assert [row.urge_count for row in first] == [0, 0, 1, 0]
+    assert first[2].last_urged_at is not None and first[2].lead_unit.name == org.lead_unit.name
+
+
 def test_r_u1_the_attention_rows_escape_their_texts_and_urge_with_the_forms_token(
     org: Org,
 ) -> None:

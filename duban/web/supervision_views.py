@@ -16,7 +16,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,6 +39,7 @@ from duban.items.lights import (
     NEEDS_ATTENTION,
     RED,
     URGEABLE_STATUSES,
+    LightThresholds,
     annotate_lights,
     light_thresholds,
 )
@@ -40,6 +50,8 @@ from duban.organisation.models import User
 from .views import current_user
 
 ATTENTION_LIMIT = 200
+RED_FIRST = Case(When(light=RED, then=Value(0)), default=Value(1), output_field=IntegerField())
+ATTENTION_ORDER = ("red_first", "deadline", "id")
 
 
 # ----------------------------------------------------------------------------- the item page
@@ -84,23 +96,40 @@ def _require_office_supervisor(user: User) -> None:
 
 
 def attention_items(user: User) -> list[Item]:
-    """Items of R-U1 and R-F3 the person may see, red first, then by deadline."""
+    """Items of R-U1 and R-F3 the person may see, red first, then by deadline.
+
+    The first ATTENTION_LIMIT are chosen by their ids alone, a statement the status
+    index answers by itself on PostgreSQL (it holds every column the rule, the light
+    and the flags read: items 0018); only the rows chosen are then read, with their
+    urges. Chosen and read in one statement, the office's list read the item row of
+    each of the 17,000 items being worked on at 100,000 items to keep 200."""
+    thresholds = light_thresholds()
     urges = Urge.objects.filter(item=OuterRef("pk")).order_by()
     return list(
-        annotate_lights(Item.objects.visible_to(user), thresholds=light_thresholds())
-        .filter(NEEDS_ATTENTION, status__in=URGEABLE_STATUSES)
+        annotate_lights(
+            Item.objects.filter(pk__in=attention_choice(user, thresholds)), thresholds=thresholds
+        )
         .annotate(
             urge_count=Coalesce(
                 Subquery(urges.values("item").annotate(count=Count("pk")).values("count")),
                 Value(0),
             ),
             last_urged_at=Subquery(urges.order_by("-created_at").values("created_at")[:1]),
-            red_first=Case(
-                When(light=RED, then=Value(0)), default=Value(1), output_field=IntegerField()
-            ),
+            red_first=RED_FIRST,
         )
         .select_related("lead_unit")
-        .order_by("red_first", "deadline", "id")[:ATTENTION_LIMIT]
+        .order_by(*ATTENTION_ORDER)
+    )
+
+
+def attention_choice(user: User, thresholds: LightThresholds) -> QuerySet[Any, Any]:
+    """The ids of the first ATTENTION_LIMIT items of the list, in its order."""
+    return (
+        annotate_lights(Item.objects.visible_to(user), thresholds=thresholds)
+        .filter(NEEDS_ATTENTION, status__in=URGEABLE_STATUSES)
+        .annotate(red_first=RED_FIRST)
+        .order_by(*ATTENTION_ORDER)
+        .values("pk")[:ATTENTION_LIMIT]
     )
 
 
