@@ -20,7 +20,10 @@ sequential scan) are listed under the table.
 Throughput (`--throughput`): gunicorn (2 sync workers, DEBUG off) serves the system and,
 beside it, `benchmarks/baseline_wsgi.py` (the bare baseline as a WSGI app); 16 client
 threads request the ledger's first page as the liaison and as the office supervisor for
-`--seconds` each, and the requests per second are printed with their ratio.
+`--seconds` each, and the requests per second are printed with their ratio. Each server
+is first warmed up the same way for `WARM_UP_SECONDS` (its workers' first requests
+compile templates and SQL and open their database connections), so that both figures
+are of a running server.
 
 Jobs (`--jobs`): the sweep's selection of what is due (seconds), the reminder sweep twice
 at the same moment (sent steps and seconds;
@@ -427,6 +430,9 @@ def verify_audit_full(env: dict[str, str]) -> tuple[bool, str]:
     return done.returncode == 0, done.stdout.strip() or done.stderr.strip()
 
 
+WARM_UP_SECONDS = 3.0
+
+
 def throughput(arguments: argparse.Namespace) -> list[str]:
     from django.test import Client
 
@@ -442,7 +448,9 @@ def throughput(arguments: argparse.Namespace) -> list[str]:
         server = start_gunicorn("duban.wsgi:application", port, env)
         bare = start_gunicorn("benchmarks.baseline_wsgi:application", base_port, env)
         try:
+            hammer(port, "/items/", cookie, arguments.clients, WARM_UP_SECONDS)
             served = hammer(port, "/items/", cookie, arguments.clients, arguments.seconds)
+            hammer(base_port, "/", "", arguments.clients, WARM_UP_SECONDS)
             plain = hammer(base_port, "/", "", arguments.clients, arguments.seconds)
         finally:
             server.terminate()
