@@ -248,6 +248,10 @@ class Item(ChoiceLabels, models.Model):
             # Every column the visibility rule (R-C5) reads: counting what a person may
             # see is an index-only scan on PostgreSQL, not a read of the whole table.
             models.Index(fields=VISIBILITY_COLUMNS, include=["id"], name="item_visibility"),
+            # The same columns by id: the figures of events (urges, extension requests,
+            # feedback, spot checks) and the inbox ask the rule of the items their rows
+            # point to, looked up by id, without reading those item rows.
+            models.Index(fields=["id"], include=VISIBILITY_COLUMNS, name="item_visible_by_id"),
             # A year's items by lead unit with every column the year's figures read
             # (duban.reports.figures, duban.reports.dashboard: with the light) and the
             # visibility rule:

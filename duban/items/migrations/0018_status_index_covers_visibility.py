@@ -12,28 +12,19 @@ sort by status keeps the index's name and key; the plain (status, deadline) inde
 prefix of it, goes.
 
 Django does not know `unit_ids` (items 0015), so on PostgreSQL the index is rebuilt
-from its own definition with the column added, as 0015 did for the other covering
-indexes.
+with it (duban.items.covering).
 """
-
-import re
 
 from django.conf import settings
 from django.db import migrations, models
 
+from duban.items.covering import add_unit_ids
+
 INDEX = "item_sort_status"
 
 
-def add_unit_ids(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [INDEX])
-        (definition,) = cursor.fetchone()
-    schema_editor.execute(f"DROP INDEX {INDEX}")
-    schema_editor.execute(
-        re.sub(r"INCLUDE \(([^)]*)\)", lambda match: f"INCLUDE ({match[1]}, unit_ids)", definition)
-    )
+def rebuild_with_unit_ids(apps, schema_editor):
+    add_unit_ids(schema_editor, INDEX)
 
 
 class Migration(migrations.Migration):
@@ -65,5 +56,5 @@ class Migration(migrations.Migration):
             ),
         ),
         # Backwards, the index is dropped by the AddIndex's reversal, whatever it holds.
-        migrations.RunPython(add_unit_ids, migrations.RunPython.noop),
+        migrations.RunPython(rebuild_with_unit_ids, migrations.RunPython.noop),
     ]
