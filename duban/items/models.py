@@ -267,7 +267,8 @@ class Item(ChoiceLabels, models.Model):
                     "original_deadline",
                     "submitted_at",
                     "completed_at",
-                    # the light (duban.items.lights.annotate_lights)
+                    # the light (duban.items.lights.annotate_lights; LIGHT_COLUMNS,
+                    # with source_kind above)
                     "assigned_at",
                     "signed_at",
                     "last_feedback_at",

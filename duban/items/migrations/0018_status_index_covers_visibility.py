@@ -7,9 +7,8 @@ the office's red-light count read 6,000 pages of the items table for its 10,001 
 (18 ms at 100,000 items). With the rule's columns in the status index the count is an
 index-only scan (3 ms). The yellow and green filters also ask the light itself, whose
 other columns (the kind of item; when assigned, signed, last reported) the index
-holds too. The ledger's
-sort by status keeps the index's name and key; the plain (status, deadline) index, a
-prefix of it, goes.
+holds too. The ledger's sort by status keeps the index's name and key; the plain
+(status, deadline) index, a prefix of it, goes.
 
 Django does not know `unit_ids` (items 0015), so on PostgreSQL the index is rebuilt
 with it (duban.items.covering).

@@ -3,8 +3,8 @@
 The figures of events (urges, extension requests, feedback, spot checks: duban.reports
 .figures) ask the rule of the items their rows point to, by id: the year's 5,000 urges
 read 5,000 item rows at 100,000 items (19 ms for the office's assessment). From this
-index the lookups are index-only (9 ms); the inbox's join of notices to their items
-and the import's visibility checks read it too.
+index the lookups are index-only (9 ms); the header's unread count, which joins a
+person's notices to their items, reads it too.
 """
 
 from django.conf import settings
