@@ -64,7 +64,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -196,11 +196,10 @@ def _flag_conditions(limits: LightThresholds) -> dict[str, Any]:
         plan__superseded_by__isnull=True,
         due_on__lt=today,
         due_on__gt=Coalesce(
-            # The day of the item's latest feedback (the wrapper gives TruncDate the
+            # The day of the item's latest feedback (the wrapper gives LocalDate the
             # type of the outer column).
-            TruncDate(
-                ExpressionWrapper(OuterRef("last_feedback_at"), output_field=DateTimeField()),
-                tzinfo=timezone.get_current_timezone(),
+            clock.LocalDate(
+                ExpressionWrapper(OuterRef("last_feedback_at"), output_field=DateTimeField())
             ),
             Value(dt.date.min),
             output_field=DateField(),

@@ -41,15 +41,15 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Count, DateField, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
+from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from duban import clock
 from duban.audit.models import AuditEvent
+from duban.clock import LocalDate
 from duban.items.lights import start_of
 from duban.items.models import (
     FIGURE_ROWS,
@@ -91,13 +91,9 @@ PARTS = "parts"
 SPOT_CHECKS = "spot_checks"
 
 
-def reported_on() -> Coalesce:
+def reported_on() -> LocalDate:
     """The local day the item's completion report went to the office (see the module)."""
-    return Coalesce(
-        TruncDate("submitted_at", tzinfo=timezone.get_current_timezone()),
-        TruncDate("completed_at", tzinfo=timezone.get_current_timezone()),
-        output_field=DateField(),
-    )
+    return LocalDate(Coalesce("submitted_at", "completed_at"))
 
 
 def year_span(year: int) -> dict[str, dt.datetime]:
@@ -151,10 +147,8 @@ def _urges(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
 def _parts(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     """The parts (分办, R-A4) of the year's visible items, each counted for the
     cooperating unit it was given to, with the local day it was reported."""
-    tz = timezone.get_current_timezone()
     return WorkPart.objects.filter(item__in=_year_items(visible, year).values("pk")).alias(
-        reported_on=TruncDate("reported_at", tzinfo=tz),
-        closed_on=TruncDate("closed_at", tzinfo=tz),
+        reported_on=LocalDate("reported_at"), closed_on=LocalDate("closed_at")
     )
 
 
