@@ -72,9 +72,7 @@ def test_the_same_day_as_django_truncdate(moment: dt.datetime):
 @pytest.mark.django_db
 def test_a_null_moment_has_no_day():
     value = Value(None, output_field=DateTimeField())
-    assert ContentType.objects.annotate(day=LocalDate(value)).values("day").first() == {
-        "day": None
-    }
+    assert ContentType.objects.annotate(day=LocalDate(value)).values("day").first() == {"day": None}
 
 
 @pytest.mark.django_db
