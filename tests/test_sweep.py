@@ -431,6 +431,32 @@ def test_the_sweep_selects_its_candidates_in_a_fixed_number_of_queries(
             assert run_sweep(when).sent == 0
 
 
+def test_the_candidates_are_read_without_the_columns_nothing_reads(org: Org) -> None:
+    # The long texts and the moments no step, notice, audit event or webhook reads are
+    # not loaded for the thousands of candidates (duban.items.sweep.UNREAD_COLUMNS);
+    # the steps are still sent whole (the test above: no query per item).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _due(org, 2)
+    when = moment(dt.date(2026, 10, 14))
+    with time_machine.travel(when, tick=False), CaptureQueriesContext(connection) as captured:
+        result = run_sweep(when)
+    assert result.sent == 2
+    candidates = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith('SELECT "items_item"."id", "items_item"."ledger_number"')
+    ]
+    assert len(candidates) == 1
+    for column in ("content", "basis", "deadline_reason", "completed_at", "created_at"):
+        assert f'"items_item"."{column}"' not in candidates[0]
+    for column in ("title", "deadline", "original_deadline", "assigned_at", "urgent"):
+        assert f'"items_item"."{column}"' in candidates[0]
+    notices = Notice.objects.filter(item__isnull=False).values_list("title", flat=True)
+    assert notices.count() >= 2 and all(notices)
+
+
 # calendar years + days (a window wide enough for these deadlines), candidates, their
 # units and the units' liaisons, heads and leaders, steps already sent, the open work
 # parts (R-A4) and the open rectifications (duban.spotchecks.reminders)
