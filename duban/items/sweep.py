@@ -55,7 +55,9 @@ one event at a time).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 from django.db import transaction
@@ -128,12 +130,27 @@ class SweepResult:
 
 @dataclass(frozen=True)
 class PlannedStep:
+    """A step due: its item, key and recipients, and its notice's title and body, which
+    are written (translated and filled in) only when asked for: a run that finds its
+    15,000 steps sent already writes none."""
+
     item: Item
     key: str
     recipients: tuple[Any, ...]
-    title: str
-    body: str
+    texts: Callable[[], tuple[str, str]]  # (title, body)
     part: WorkPart | None = None  # a cooperating unit's part (R-A4), urged on its own ladder
+
+    @cached_property
+    def written(self) -> tuple[str, str]:
+        return self.texts()
+
+    @property
+    def title(self) -> str:
+        return self.written[0]
+
+    @property
+    def body(self) -> str:
+        return self.written[1]
 
 
 def run_sweep(at: dt.datetime) -> SweepResult:
@@ -234,36 +251,31 @@ def _part_steps(
         if rung.day < timezone.localdate(part.created_at):
             continue  # the division itself, newer than the step, named the date
         item = part.item
-        facts = {
-            "title": item.title,
-            "number": item.ledger_number,
-            "deadline": part.deadline.isoformat(),
-            "unit": part.unit.name,
-            "days": rung.count,
-        }
         people = tuple(person for person in (part.unit.liaison, part.unit.head) if person)
         if rung.latest_urge:
             people += (item.lead_unit.liaison,) if item.lead_unit.liaison else ()
-            title = _("分工已超期%(days)d个工作日：%(title)s") % facts
-            body = (
-                _(
-                    "%(unit)s承担的分工（台账编号%(number)s）完成时限为%(deadline)s，"
-                    "已超期%(days)d个工作日。请立即办理并向承办单位报送。"
-                )
-                % facts
-            )
-        else:
-            title = _("分工即将到期：%(title)s") % facts
-            body = (
-                _(
-                    "%(unit)s承担的分工（台账编号%(number)s）完成时限为%(deadline)s。"
-                    "请按时向承办单位报送办理情况。"
-                )
-                % facts
-            )
         key = f"part{part.pk}-{rung.name}@{part.deadline.isoformat()}"
-        planned.append(PlannedStep(item, key, people, title, body, part))
+        planned.append(PlannedStep(item, key, people, partial(_part_texts, part, rung), part))
     return planned
+
+
+def _part_texts(part: WorkPart, rung: Rung) -> tuple[str, str]:
+    facts = {
+        "title": part.item.title,
+        "number": part.item.ledger_number,
+        "deadline": part.deadline.isoformat(),
+        "unit": part.unit.name,
+        "days": rung.count,
+    }
+    if rung.latest_urge:
+        return _("分工已超期%(days)d个工作日：%(title)s") % facts, _(
+            "%(unit)s承担的分工（台账编号%(number)s）完成时限为%(deadline)s，"
+            "已超期%(days)d个工作日。请立即办理并向承办单位报送。"
+        ) % facts
+    return _("分工即将到期：%(title)s") % facts, _(
+        "%(unit)s承担的分工（台账编号%(number)s）完成时限为%(deadline)s。"
+        "请按时向承办单位报送办理情况。"
+    ) % facts
 
 
 def _contacts(item: Item) -> tuple[Any, ...]:
@@ -340,9 +352,24 @@ def ladder_rung(
 
 
 def _deadline_step(item: Item, today: dt.date, rung: Rung | None) -> PlannedStep | None:
-    deadline = item.deadline
     if rung is None:
         return None
+    texts = partial(_deadline_texts, item, today, rung)
+    if rung.name == LEADER_5:
+        return PlannedStep(item, _deadline_key(item, LEADER_5), _leader(item), texts)
+    if rung.latest_urge:
+        people = _contacts(item)
+        if rung.latest_urge >= LEADER_FROM:
+            people += _leader(item)
+        return PlannedStep(item, _deadline_key(item, rung.name), people, texts)
+    assigned_on = timezone.localdate(item.assigned_at) if item.assigned_at else today
+    if rung.day < assigned_on:
+        return None  # the assignment notice, newer than the step, names the deadline
+    return PlannedStep(item, _deadline_key(item, rung.name), _contacts(item), texts)
+
+
+def _deadline_texts(item: Item, today: dt.date, rung: Rung) -> tuple[str, str]:
+    deadline = item.deadline
     facts: dict[str, Any] = {
         "title": item.title,
         "number": item.ledger_number,
@@ -351,89 +378,59 @@ def _deadline_step(item: Item, today: dt.date, rung: Rung | None) -> PlannedStep
         "days": rung.count,
     }
     if rung.name == LEADER_5:
-        return PlannedStep(
-            item,
-            _deadline_key(item, LEADER_5),
-            _leader(item),
-            _("分管单位督办事项已超期%(days)d个工作日：%(title)s") % facts,
-            _(
-                "%(unit)s承办的督办事项（台账编号%(number)s，办结时限%(deadline)s）"
-                "已超期%(days)d个工作日，请督促办理。"
-            )
-            % facts,
-        )
+        return _("分管单位督办事项已超期%(days)d个工作日：%(title)s") % facts, _(
+            "%(unit)s承办的督办事项（台账编号%(number)s，办结时限%(deadline)s）"
+            "已超期%(days)d个工作日，请督促办理。"
+        ) % facts
     if rung.latest_urge:
-        people = _contacts(item)
-        if rung.latest_urge >= LEADER_FROM:
-            people += _leader(item)
-        return PlannedStep(
-            item,
-            _deadline_key(item, rung.name),
-            people,
-            _("督办事项已超期%(days)d个工作日：%(title)s") % facts,
-            _(
-                "台账编号%(number)s，办结时限%(deadline)s，已超期%(days)d个工作日。"
-                "请立即办理并反馈；确有困难的，请书面说明情况。"
-            )
-            % facts,
-        )
+        return _("督办事项已超期%(days)d个工作日：%(title)s") % facts, _(
+            "台账编号%(number)s，办结时限%(deadline)s，已超期%(days)d个工作日。"
+            "请立即办理并反馈；确有困难的，请书面说明情况。"
+        ) % facts
     if rung.name == DEADLINE_0:
-        title = _("督办事项今天到期：%(title)s") % facts
         body = (
             _("台账编号%(number)s，办结时限为今天。请按时报送办结报告。")
             if deadline == today
             else _("台账编号%(number)s，办结时限%(deadline)s，今天是到期前最后一个工作日。")
-        ) % facts
-    else:
-        title = _("督办事项即将到期：%(title)s") % facts
-        body = (
-            _("台账编号%(number)s，办结时限%(deadline)s，还有%(days)d个工作日。请抓紧办理。")
-            % facts
         )
-    assigned_on = timezone.localdate(item.assigned_at) if item.assigned_at else today
-    if rung.day < assigned_on:
-        return None  # the assignment notice, newer than the step, names the deadline
-    return PlannedStep(item, _deadline_key(item, rung.name), _contacts(item), title, body)
+        return _("督办事项今天到期：%(title)s") % facts, body % facts
+    return _("督办事项即将到期：%(title)s") % facts, _(
+        "台账编号%(number)s，办结时限%(deadline)s，还有%(days)d个工作日。请抓紧办理。"
+    ) % facts
 
 
 def _first_feedback_step(item: Item) -> PlannedStep:
+    return PlannedStep(item, FIRST_FEEDBACK, _contacts(item), partial(_first_feedback_texts, item))
+
+
+def _first_feedback_texts(item: Item) -> tuple[str, str]:
     assigned_at = item.assigned_at or clock.now()
     facts = {
         "title": item.title,
         "number": item.ledger_number,
         "assigned": timezone.localtime(assigned_at).strftime("%Y-%m-%d %H:%M"),
     }
-    return PlannedStep(
-        item,
-        FIRST_FEEDBACK,
-        _contacts(item),
-        _("紧急督办事项请立即反馈：%(title)s") % facts,
-        _(
-            "台账编号%(number)s为紧急事项，应在交办后1个工作日内反馈（交办时间%(assigned)s），"
-            "至今未收到反馈。请立即反馈办理情况。"
-        )
-        % facts,
-    )
+    return _("紧急督办事项请立即反馈：%(title)s") % facts, _(
+        "台账编号%(number)s为紧急事项，应在交办后1个工作日内反馈（交办时间%(assigned)s），"
+        "至今未收到反馈。请立即反馈办理情况。"
+    ) % facts
 
 
 def _phase_step(item: Item, limits: LightThresholds) -> PlannedStep:
+    key = f"phase-{limits.phase_month}"
+    return PlannedStep(item, key, _contacts(item), partial(_phase_texts, item, limits))
+
+
+def _phase_texts(item: Item, limits: LightThresholds) -> tuple[str, str]:
     month = limits.phase_month_start
     facts = {
         "title": item.title,
         "number": item.ledger_number,
         "month": _("%(year)d年%(month)d月") % {"year": month.year, "month": month.month},
     }
-    return PlannedStep(
-        item,
-        f"phase-{limits.phase_month}",
-        _contacts(item),
-        _("请报送阶段性进展：%(title)s") % facts,
-        _(
-            "台账编号%(number)s为长期事项，须每月反馈阶段性进展；%(month)s未收到进展反馈，"
-            "请及时报送。"
-        )
-        % facts,
-    )
+    return _("请报送阶段性进展：%(title)s") % facts, _(
+        "台账编号%(number)s为长期事项，须每月反馈阶段性进展；%(month)s未收到进展反馈，请及时报送。"
+    ) % facts
 
 
 def _claim_and_send(
