@@ -150,3 +150,24 @@ def test_compiled_entries_are_bounded_and_nothing_is_kept(monkeypatch: pytest.Mo
 
     assert module.compiled_once(("empty",), nothing) is module.NOTHING
     assert module.compiled_once(("empty",), lambda: pytest.fail("compiled twice")) is module.NOTHING
+
+
+def test_any_of_a_list_of_values_is_in_on_every_database(org: Org, items: list[Item]) -> None:
+    # `field__any_of=values`: one array on PostgreSQL (`= ANY(%s)`), IN elsewhere; the
+    # same rows as `__in`, for ids, a set, text values, one value and none.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    wanted = [items[0].pk, items[2].pk, 10**9]
+    for values in (wanted, set(wanted), tuple(wanted), [items[1].pk], []):
+        found = set(Item.objects.filter(pk__any_of=values).values_list("pk", flat=True))
+        assert found == set(Item.objects.filter(pk__in=values).values_list("pk", flat=True))
+    numbers = [items[0].ledger_number, "no-such-number"]
+    assert list(Item.objects.filter(ledger_number__any_of=numbers)) == [items[0]]
+    with CaptureQueriesContext(connection) as captured:
+        list(Item.objects.filter(pk__any_of=wanted))
+    sql = captured.captured_queries[0]["sql"]
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in sql and " IN (" not in sql
+    else:
+        assert " IN (" in sql

@@ -167,8 +167,8 @@ def run_sweep(at: dt.datetime) -> SweepResult:
         planned = due_steps(today, calendar, limits)
         sent = set(
             Urge.objects.filter(
-                item_id__in={step.item.pk for step in planned},
-                step__in={step.key for step in planned},
+                item_id__any_of={step.item.pk for step in planned},
+                step__any_of={step.key for step in planned},
             ).values_list("item_id", "step")
         )
         unsent = [step for step in planned if (step.item.pk, step.key) not in sent]

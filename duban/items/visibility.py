@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Field, ForeignObject, Lookup, Q
+from django.db.models.lookups import In
 
 from duban.organisation.models import Role
 
@@ -40,11 +41,31 @@ class AnyOf(Lookup):
     """`field__any_of=subquery`: IN, written on PostgreSQL as `= ANY(ARRAY(subquery))`.
     The subquery then runs once, first, and its ids become an index condition — so an
     OR of such conditions is a BitmapOr of index scans that reads only the rows asked
-    for, where `IN (subquery)` would test every row of the table against a hashed set."""
+    for, where `IN (subquery)` would test every row of the table against a hashed set.
+
+    `field__any_of=values` (a list, set or tuple): IN, written on PostgreSQL as `=
+    ANY(%s)` with the values as one array. The sweep asks which of its 15,000 items'
+    steps were sent: as `IN (15,000 values)` PostgreSQL parsed and planned a 60 KB
+    statement (240 ms), as one array 58 ms."""
 
     lookup_name = "any_of"
 
+    def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, list | set | tuple | frozenset):
+            field = self.lhs.output_field
+            return [field.get_prep_value(value) for value in self.rhs]
+        return super().get_prep_lookup()
+
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if isinstance(self.rhs, list):  # values, prepared by get_prep_lookup
+            if connection.vendor != "postgresql":
+                return compiler.compile(In(self.lhs, self.rhs))
+            lhs, lhs_params = self.process_lhs(compiler, connection)
+            field = self.lhs.output_field
+            values = [
+                field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs
+            ]
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         params = [*lhs_params, *rhs_params]
