@@ -55,7 +55,7 @@ one event at a time).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -153,6 +153,16 @@ class PlannedStep:
         return self.written[1]
 
 
+def sent_steps(item_ids: Iterable[int], keys: Iterable[str]) -> set[tuple[int, str]]:
+    """(item, step) of the steps among `keys` already sent on `item_ids`: the ids and
+    the keys each as one array on PostgreSQL (`any_of`), whatever their number."""
+    return set(
+        Urge.objects.filter(item_id__any_of=set(item_ids), step__any_of=set(keys)).values_list(
+            "item_id", "step"
+        )
+    )
+
+
 def run_sweep(at: dt.datetime) -> SweepResult:
     """Send every step due as of `at` that has not been sent yet (see the module)."""
     if timezone.is_naive(at):
@@ -165,12 +175,7 @@ def run_sweep(at: dt.datetime) -> SweepResult:
         if not result.workday:
             return result
         planned = due_steps(today, calendar, limits)
-        sent = set(
-            Urge.objects.filter(
-                item_id__any_of={step.item.pk for step in planned},
-                step__any_of={step.key for step in planned},
-            ).values_list("item_id", "step")
-        )
+        sent = sent_steps({step.item.pk for step in planned}, {step.key for step in planned})
         unsent = [step for step in planned if (step.item.pk, step.key) not in sent]
         # Whoever may not see the item is not told about it (a discipline item, a
         # recusal): one visibility query per recipient for the whole run.
@@ -464,11 +469,7 @@ def _claim_and_send(
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        sent = set(
-            Urge.objects.filter(
-                item_id__in=item_ids, step__in={step.key for step, _recipients in addressed}
-            ).values_list("item_id", "step")
-        )
+        sent = sent_steps(item_ids, {step.key for step, _recipients in addressed})
         claimed = [
             (step, recipients)
             for step, recipients in addressed

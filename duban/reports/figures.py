@@ -49,7 +49,6 @@ from django.utils.translation import gettext_lazy as _
 
 from duban import clock
 from duban.audit.models import AuditEvent
-from duban.clock import LocalDate
 from duban.items.lights import start_of
 from duban.items.models import (
     FIGURE_ROWS,
@@ -91,9 +90,9 @@ PARTS = "parts"
 SPOT_CHECKS = "spot_checks"
 
 
-def reported_on() -> LocalDate:
+def reported_on() -> clock.LocalDate:
     """The local day the item's completion report went to the office (see the module)."""
-    return LocalDate(Coalesce("submitted_at", "completed_at"))
+    return clock.LocalDate(Coalesce("submitted_at", "completed_at"))
 
 
 def year_span(year: int) -> dict[str, dt.datetime]:
@@ -149,7 +148,7 @@ def _parts(visible: QuerySet[Item], year: int) -> QuerySet[Any]:
     """The parts (分办, R-A4) of the year's visible items, each counted for the
     cooperating unit it was given to, with the local day it was reported."""
     return WorkPart.objects.filter(item__in=_year_items(visible, year).values("pk")).alias(
-        reported_on=LocalDate("reported_at"), closed_on=LocalDate("closed_at")
+        reported_on=clock.LocalDate("reported_at"), closed_on=clock.LocalDate("closed_at")
     )
 
 
