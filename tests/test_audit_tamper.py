@@ -25,6 +25,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from duban import clock
+from duban.audit.anchor import database_label
+from duban.audit.chain import key_id, sign
 from duban.audit.models import AuditEvent, AuditHead, record
 
 from .conftest import Org, advance, establish, make_person
@@ -182,8 +184,9 @@ def test_an_anchor_is_written_signed_and_verified(
         f"ok {len(history)}",
     ]
     written = json.loads(anchor.read_text("utf-8"))
-    assert written["sequence"] == history[-1].sequence
-    assert written["hash"] == history[-1].hash
+    assert list(written["anchors"]) == [database_label()]
+    assert written["anchors"][database_label()]["sequence"] == history[-1].sequence
+    assert written["anchors"][database_label()]["hash"] == history[-1].hash
     # Later events are fine: the chain still holds the anchored one.
     record(None, "test", "之后的事件")
     assert verify("--anchor", str(anchor)) == (0, f"ok {len(history) + 1}")
@@ -201,6 +204,67 @@ def test_an_edited_anchor_is_refused(history: list[AuditEvent], tmp_path: Path) 
         f"the anchor file {anchor} is not signed with this AUDIT_KEY: it was edited, or "
         "the key differs from the one that wrote it"
     )
+
+
+def another_databases_anchor(path: Path, sequence: int) -> dict[str, Any]:
+    """The file as another database's nightly task (same key) would have written it."""
+    entry = {"sequence": sequence, "hash": "b" * 64, "written_at": "2026-01-01T00:00:00+08:00"}
+    payload: dict[str, Any] = {"anchors": {"postgresql:elsewhere": entry}, "key_id": key_id()}
+    payload["signature"] = sign(payload)
+    path.write_text(json.dumps(payload), "utf-8")
+    return entry
+
+
+def test_one_file_anchors_each_database_on_its_own(
+    history: list[AuditEvent], settings: Any
+) -> None:
+    """A checkout serving several databases keeps one anchor per database: another
+    database's longer chain is not taken for this one's cut, and writing this database's
+    head keeps the other's."""
+    path = settings.AUDIT_ANCHOR_FILE
+    other = another_databases_anchor(path, history[-1].sequence + 1000)
+    assert verify() == (0, f"ok {len(history)}")  # not "1000 events are missing"
+    code, message = verify("--anchor", str(path))  # named by hand, it must hold this one
+    assert code == 1
+    assert message == (
+        f"the anchor file {path} holds no anchor of this database ({database_label()}); "
+        "it anchors postgresql:elsewhere"
+    )
+    code, _message = verify("--write-anchor", str(path))
+    assert code == 0
+    written = json.loads(path.read_text("utf-8"))
+    assert written["anchors"]["postgresql:elsewhere"] == other
+    assert written["anchors"][database_label()]["sequence"] == history[-1].sequence
+    # This database's entry is the one compared: one ahead of the chain is named.
+    written.pop("signature")
+    written["anchors"][database_label()]["sequence"] += 7
+    written["signature"] = sign(written)
+    path.write_text(json.dumps(written), "utf-8")
+    code, message = verify()
+    assert code == 1
+    assert message.endswith(f"records #{history[-1].sequence + 7}: 7 events are missing")
+
+
+def test_an_anchor_file_of_the_earlier_format_still_anchors(
+    history: list[AuditEvent], tmp_path: Path
+) -> None:
+    """A file written before anchors were kept per database (one head, no database) is
+    compared with whichever database reads it, and the next write converts it."""
+    anchor = tmp_path / "anchor.json"
+    payload: dict[str, Any] = {
+        "sequence": history[-1].sequence + 5,
+        "hash": history[-1].hash,
+        "written_at": "2026-01-01T00:00:00+08:00",
+        "key_id": key_id(),
+    }
+    payload["signature"] = sign(payload)
+    anchor.write_text(json.dumps(payload), "utf-8")
+    code, message = verify("--anchor", str(anchor))
+    assert code == 1
+    assert message.endswith("5 events are missing")
+    assert verify("--no-anchor", "--write-anchor", str(anchor))[0] == 0
+    assert list(json.loads(anchor.read_text("utf-8"))["anchors"]) == [database_label()]
+    assert verify("--anchor", str(anchor)) == (0, f"ok {len(history)}")
 
 
 def test_a_rewritten_anchored_event_is_named(history: list[AuditEvent], tmp_path: Path) -> None:

@@ -47,8 +47,11 @@ def latest_checkpoint() -> AuditCheckpoint | None:
     return None
 
 
-def verify_chain(anchor_path: Path | None = None, *, full: bool = True) -> Checked:
-    """Verify the chain (from the newest checkpoint unless `full`), then the anchor."""
+def verify_chain(
+    anchor_path: Path | None = None, *, full: bool = True, anchor_required: bool = True
+) -> Checked:
+    """Verify the chain (from the newest checkpoint unless `full`), then this database's
+    anchor in `anchor_path` (a file without one fails when `anchor_required`)."""
     head = AuditHead.objects.filter(pk=1).values("sequence", "last_hash", "signature").first()
     after = (0, GENESIS)
     checkpoint = None if full else latest_checkpoint()
@@ -79,9 +82,10 @@ def verify_chain(anchor_path: Path | None = None, *, full: bool = True) -> Check
     if not checked.intact or anchor_path is None:
         return checked
     try:
-        missing = compare(read_anchor(anchor_path))
+        anchor = read_anchor(anchor_path, required=anchor_required)
     except AnchorError as error:
         return Checked(False, checked.count, str(error), checked.since, checked.read)
+    missing = compare(anchor) if anchor is not None else None
     if missing:
         return Checked(False, checked.count, f"broken: {missing}", checked.since, checked.read)
     return checked

@@ -62,7 +62,8 @@ class Command(BaseCommand):
         if path is not None and not path.exists():
             self.stdout.write(f"broken: the anchor file {path} does not exist")
             sys.exit(1)
-        verdict = verify_chain(path, full=full)
+        # The configured file may not hold this database yet; a file named here must.
+        verdict = verify_chain(path, full=full, anchor_required=anchor is not None)
         if verdict.since:  # on stderr: stdout stays the verdict alone
             self.stderr.write(f"checked {verdict.read} events after checkpoint #{verdict.since}")
         if not verdict.intact:
