@@ -36,3 +36,42 @@ def test_the_ledger_filter_form_uses_it(client: Any, org: Any) -> None:
     page = client.get("/items/", {"light": "red"}).content.decode()
     assert '<select name="light" id="id_light"><option value="">' in page
     assert '<option value="red" selected>' in page
+
+
+class PlainForm(forms.Form):
+    """A form that names no widget: its selects are Django's plain Select."""
+
+    kind = forms.ChoiceField(label="类别", choices=CHOICES, required=False)
+    level = forms.ChoiceField(label="级别", choices=[("1", "一"), ("2", "二")])
+    many = forms.MultipleChoiceField(label="多选", choices=[("1", "一"), ("2", "二")])
+    flag = forms.NullBooleanField(label="是否")
+
+
+@pytest.mark.parametrize("data", [None, {"kind": "y", "level": "2", "many": ["1"]}, {"kind": "?"}])
+def test_field_block_writes_a_plain_select_as_fast_select(data: Any) -> None:
+    """Every field of the pages goes through field_block: a plain Select is written by
+    FastSelect (the same HTML, attributes and required flag included), other widgets
+    by their own templates."""
+    from duban.web.templatetags.duban_tags import field_block
+
+    form = PlainForm(data)
+    for name in ("kind", "level", "many", "flag"):
+        block = str(field_block(form[name]))
+        assert parse_html(str(form[name])) in parse_html(block), name
+
+
+def test_fast_takes_only_the_plain_select() -> None:
+    from duban.web.widgets import fast
+
+    plain = forms.Select(attrs={"class": "x"}, choices=CHOICES)
+    plain.is_required = True
+    faster = fast(plain)
+    assert type(faster) is FastSelect
+    assert (faster.attrs, list(faster.choices), faster.is_required) == (
+        {"class": "x"},
+        CHOICES,
+        True,
+    )
+    assert type(plain) is forms.Select  # the form's own widget is left as it was
+    for other in (forms.SelectMultiple(), forms.RadioSelect(), forms.NullBooleanSelect()):
+        assert fast(other) is other

@@ -13,13 +13,13 @@ from duban.items.parts import item_parts
 from duban.items.policy import allowed_part_actions
 from duban.organisation.models import Unit
 
-from .forms import DATE_FORMAT
+from .forms import DATE_FORMAT, UnitChoiceField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT)
 
 
 class DivideForm(forms.Form):
-    unit: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
+    unit: forms.ModelChoiceField[Unit] = UnitChoiceField(
         label=gettext_lazy("配合单位"), queryset=Unit.objects.none()
     )
     task = forms.CharField(

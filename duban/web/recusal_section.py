@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy
 
 from duban.items import policy
 from duban.items.models import Item
-from duban.organisation.models import Unit
+
+from .forms import UnitChoiceField, active_units
 
 
 class RecusalForm(forms.Form):
@@ -24,9 +25,8 @@ class RecusalForm(forms.Form):
         initial="self",
     )
     username = forms.CharField(label=gettext_lazy("人员用户名"), required=False, max_length=150)
-    unit = forms.ModelChoiceField(
-        label=gettext_lazy("单位"), queryset=Unit.objects.filter(is_active=True), required=False
-    )
+    # The units' ids and names only (UnitChoiceField): no unit is built for the select.
+    unit = UnitChoiceField(label=gettext_lazy("单位"), queryset=active_units(), required=False)
     reason = forms.CharField(
         label=gettext_lazy("回避理由"), widget=forms.Textarea(attrs={"rows": 2})
     )

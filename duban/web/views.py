@@ -30,7 +30,7 @@ from duban.organisation.models import User
 from .forms import LedgerFilterForm
 from .paging import BoundedPaginator
 from .saved_views import saved_views_of
-from .worklists import work_lists
+from .worklists import ROW_COLUMNS, work_lists
 
 PAGE_SIZE = 20
 
@@ -96,21 +96,6 @@ SORT_CHOICES = (
     ("-status", gettext_lazy("状态（倒序）")),
 )
 PAGE_SIZES = (20, 50, 100)
-# The columns the ledger's rows show (duban.web.templatetags.duban_tags.ledger_rows):
-# an item has ten timestamps and two long texts the list never shows, and loading
-# them cost a page of 20 rows more than writing its HTML.
-LEDGER_ROW_COLUMNS = (
-    "ledger_number",
-    "title",
-    "urgent",
-    "source_kind",
-    "source_body",
-    "status",
-    "deadline",
-    "original_deadline",
-    "deadline_provisional",
-    "lead_unit__name",
-)
 
 
 def _reversed(field: str) -> str:
@@ -181,7 +166,7 @@ def sort_columns(query: QueryDict, sort: str) -> dict[str, SortColumn]:
 def ledger(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form, items = ledger_items(user, request.GET)
-    items = items.select_related("lead_unit").only(*LEDGER_ROW_COLUMNS)
+    items = items.select_related("lead_unit").only(*ROW_COLUMNS)
     page_size = ledger_page_size(request.GET)
     page = BoundedPaginator(items, page_size).get_page(request.GET.get("page"))
     sort = ledger_sort(request.GET)
