@@ -176,7 +176,7 @@ def test_the_stylesheet_keeps_numbers_and_dates_on_one_line(client: Client):
 
 # The page's queries do not grow with its rows, its page size or its sort (STYLE.md):
 # tests/test_pages.py's LEDGER_QUERIES, the saved views included.
-LEDGER_QUERIES = 10
+LEDGER_QUERIES = 9
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -202,8 +202,8 @@ def test_ledger_queries_do_not_grow_with_rows_or_page_size(
 def test_the_rows_statement_reads_only_the_columns_the_list_shows(
     client: Client, org: Org, spread: dict[str, Item]
 ):
-    """An item's long texts and timestamps are not read for the list (duban.web.views
-    LEDGER_ROW_COLUMNS): the rows' statement names none of them, and the page still
+    """An item's long texts and timestamps are not read for the list (duban.web.worklists
+    ROW_COLUMNS): the rows' statement names none of them, and the page still
     shows every column of each row, with no query per row."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

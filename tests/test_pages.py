@@ -429,12 +429,12 @@ def test_ledger_counts_up_to_its_bound_and_lists_that_many(
 
 
 # A list page's queries do not grow with its rows (STYLE.md).
-# (+2: the calendar dates of the warning lights, R-U4, read once per page; +1: the
+# (+1: the calendar dates of the warning lights, R-U4, read once per page; +1: the
 # person's saved views, 我的视图; the person's unit comes with the person)
-LEDGER_QUERIES = 10
+LEDGER_QUERIES = 9
 # (office and leader: + the extension requests awaiting them, R-E3; lead_head and leader:
-# +2 for the lights' calendar, which the office's list of deadlines near already reads)
-MY_WORK_QUERIES = {"office_supervisor": 11, "lead_head": 11, "leader_in_charge": 7}
+# +1 for the lights' calendar, which the office's list of deadlines near already reads)
+MY_WORK_QUERIES = {"office_supervisor": 10, "lead_head": 10, "leader_in_charge": 6}
 INBOX_QUERIES = 7
 
 

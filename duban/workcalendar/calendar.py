@@ -24,7 +24,8 @@ from datetime import date, timedelta
 from functools import reduce
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, DateField, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from duban.workcalendar.models import CalendarDay, CalendarYear, DayKind, YearStatus
@@ -133,10 +134,10 @@ class WorkCalendar:
         return self._official_years
 
     def ensure_loaded(self, first: date, last: date) -> None:
-        """Make sure the day rows of [first, last] are in memory (one query at most)."""
+        """Make sure the day rows of [first, last] are in memory (one query at most; the
+        first also brings the official years)."""
         if self._is_loaded(first) and self._is_loaded(last):
             return
-        self._load_years()
         if self._loaded_from is None or self._loaded_to is None:
             missing = Q(day__range=(first, last))
             self._loaded_from, self._loaded_to = first, last
@@ -150,8 +151,30 @@ class WorkCalendar:
             missing = reduce(operator.or_, parts)
             self._loaded_from = min(first, self._loaded_from)
             self._loaded_to = max(last, self._loaded_to)
-        self._kinds.update(CalendarDay.objects.filter(missing).values_list("day", "kind"))
+        days = CalendarDay.objects.filter(missing).order_by().values_list("day", "kind")
+        if self._official_years is None:
+            self._load_days_and_years(days)
+        else:
+            self._kinds.update(days)
         self._workdays_before = None
+
+    def _load_days_and_years(self, days: QuerySet[CalendarDay, tuple[date, str]]) -> None:
+        """The day rows and the official years in one statement (UNION ALL): every page
+        that shows a light asks both, and a query costs more than its two small reads.
+        A day row has no year; a year row has only its year."""
+        no_year = Cast(Value(None), IntegerField())
+        official = (
+            CalendarYear.objects.filter(status=YearStatus.OFFICIAL)
+            .order_by()
+            .values_list(Cast(Value(None), DateField()), Cast(Value(None), CharField()), "year")
+        )
+        years: set[int] = set()
+        for day, kind, year in days.values_list("day", "kind", no_year).union(official, all=True):
+            if year is None:
+                self._kinds[day] = kind
+            else:
+                years.add(year)
+        self._official_years = years
 
     # -- answers over loaded days ----------------------------------------------
 
