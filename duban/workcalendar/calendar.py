@@ -8,9 +8,10 @@ rows were stored for it, and every result that depends on it is flagged provisio
 
 Periods follow Civil Code Art.201 (R-D2): the start day itself is never counted.
 
-Each public function reads the calendar in a bounded number of queries: all the year
-rows (a small table, one row per year) and the day rows of a date window sized for the
-question, extended only when a count runs past it. Code that asks many questions at
+Each public function reads the calendar in a bounded number of queries: the day rows
+of a date window sized for the question together with the official years (a small
+table, one row per year) in one statement, and the window extended only when a count
+runs past it. Code that asks many questions at
 once (a list of items) can build one `WorkCalendar` and reuse it.
 """
 
