@@ -6,7 +6,6 @@ many rows it has. Each list is cut at `LIST_LIMIT` rows; the ledger has the rest
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +14,15 @@ from django.utils.translation import gettext as _
 
 from duban import clock
 from duban.items.extension_rules import pending_extension_filter
-from duban.items.lights import LightThresholds, annotate_lights, light_thresholds
+from duban.items.lights import (
+    LightThresholds,
+    annotate_lights,
+    due_soon_until,
+    light_thresholds,
+)
 from duban.items.models import ExtensionApprover, Feedback, FeedbackKind, FeedbackStatus, Item
 from duban.items.states import ACTIVE_STATUSES, Status
 from duban.organisation.models import Role
-from duban.workcalendar import calendar
 
 LIST_LIMIT = 50
 # The columns the item lists' rows show, here and in the ledger (duban.web.views,
@@ -38,7 +41,6 @@ ROW_COLUMNS = (
     "deadline_provisional",
     "lead_unit__name",
 )
-DUE_SOON_WORKDAYS = 3  # R-U4: yellow within 3 working days of the deadline
 
 
 @dataclass
@@ -61,11 +63,6 @@ def _rows(queryset: QuerySet[Item]) -> list[Item]:
     return list(queryset.select_related("lead_unit").only(*ROW_COLUMNS)[:LIST_LIMIT])
 
 
-def due_soon_limit(today: dt.date) -> dt.date:
-    """The last day that is still "within 3 working days" of today."""
-    return calendar.add_workdays(today, DUE_SOON_WORKDAYS).day
-
-
 def work_lists(user: Any) -> list[WorkList]:
     roles = (Role.OFFICE_SUPERVISOR, Role.SCHOOL_LEADER, Role.LIAISON, Role.UNIT_HEAD)
     if user.role not in (*roles, Role.UNIT_MEMBER):
@@ -85,7 +82,7 @@ def office_lists(
 ) -> list[WorkList]:
     today = clock.today()
     own = visible.filter(supervising_office_id=user.unit_id)
-    due_soon = limits.due_soon_until if limits is not None else due_soon_limit(today)
+    due_soon = limits.due_soon_until if limits is not None else due_soon_until(today)
     deadline_near = own.filter(status__in=ACTIVE_STATUSES, deadline__lte=due_soon).order_by(
         "deadline", "id"
     )
