@@ -75,3 +75,16 @@ def test_fast_takes_only_the_plain_select() -> None:
     assert type(plain) is forms.Select  # the form's own widget is left as it was
     for other in (forms.SelectMultiple(), forms.RadioSelect(), forms.NullBooleanSelect()):
         assert fast(other) is other
+
+
+def test_unit_and_leader_selects_prompt_in_words(client: Any, org: Any) -> None:
+    """The item page's recusal form and the establish form offer 请选择单位 /
+    请选择校领导 as their empty choice, not Django's dashes."""
+    from duban.web.forms import LeaderChoiceField, UnitChoiceField
+    from duban.web.recusal_section import RecusalForm
+
+    html = str(RecusalForm()["unit"])
+    assert "请选择单位</option>" in html
+    assert "---------" not in html
+    assert UnitChoiceField(queryset=None, empty_label="全部").empty_label == "全部"
+    assert str(LeaderChoiceField(queryset=None).empty_label) == "请选择校领导"

@@ -79,6 +79,11 @@ class UnitNameIterator(forms.models.ModelChoiceIterator):
 class UnitChoiceField(forms.ModelChoiceField):
     iterator = UnitNameIterator
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A prompt in words, not Django's "---------".
+        kwargs.setdefault("empty_label", _("请选择单位"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
@@ -89,6 +94,10 @@ class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 class LeaderChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("请选择校领导"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.full_name}（{obj.title}）" if obj.title else str(obj.full_name)
 
