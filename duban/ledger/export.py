@@ -7,8 +7,8 @@ constant-memory mode (a small ledger, such as most page exports, is built in mem
 which takes about half the time; a year's is not held in memory). Rows
 are read with `.iterator(chunk_size=CHUNK_SIZE)`, so only one chunk of items is ever
 in memory, and the queries grow with the chunks, not the rows — one for the chunk,
-one for its terminations (prefetched), one each for its cooperating units, deciding
-leaders, urge counts and return reasons (`with_chunk_facts`), plus a fixed few up
+one each for its terminations, cooperating units, deciding leaders, urge counts and
+return reasons (`with_chunk_facts`), plus a fixed few up
 front (the count, the units' names, the light thresholds, the calendar window for
 lateness). Each row goes to
 XlsxWriter's temporary file once the next begins, then into the .xlsx zip. (Reading
@@ -46,13 +46,13 @@ from django.db.models import (
     Count,
     F,
     Min,
-    Prefetch,
     QuerySet,
 )
 from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.utility import xl_col_to_name
 
 from duban import clock
 from duban.audit.models import AuditEvent
@@ -83,6 +83,7 @@ CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.shee
 # Text a spreadsheet program would take for a formula when it reads or re-enters it.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CELL_TEXT_LIMIT = 32_767  # Excel's limit for one cell
+PLAIN_TEXT_LIMIT = CELL_TEXT_LIMIT // 2  # text this short is never cut, whatever it holds
 TITLE_ROW, FILTER_ROW, HEADER_ROW = 1, 2, 3
 FIRST_DATA_ROW = HEADER_ROW + 1
 
@@ -184,15 +185,6 @@ def export_queryset(items: QuerySet[Item]) -> QuerySet[Item]:
     return (
         items.select_related("extension_request")
         .only(*EXPORTED_FIELDS)
-        .prefetch_related(
-            Prefetch(
-                "adjustments",
-                queryset=Adjustment.objects.filter(kind=AdjustmentKind.TERMINATE).select_related(
-                    "leader"
-                ),
-                to_attr="terminations",
-            ),
-        )
         .order_by("year", "source_kind", "serial", "pk")
     )
 
@@ -215,10 +207,12 @@ def with_chunk_facts(chunk: list[Item], units: UnitNames) -> list[Item]:
     year's export high enough to JIT-compile it, 0.8 s of 13):
     `lead_unit_name`; `cooperating_names` (、-joined, in the units' order);
     `deciding_leader_name`; `urge_count` (every urge recorded, manual and automatic);
-    `return_reason` (the reason of the latest return, R-A2)."""
+    `return_reason` (the reason of the latest return, R-A2); `terminations` (R-T1).
+    The chunk's ids go to PostgreSQL as one array (`any_of`): a statement with a
+    thousand placeholders was parsed in Python by the driver and Django each time."""
     ids = [item.pk for item in chunk]
     cooperating: dict[int, list[int]] = {}
-    through = Item.cooperating_units.through.objects.filter(item_id__in=ids)
+    through = Item.cooperating_units.through.objects.filter(item_id__any_of=ids)
     for item_id, unit_id in through.values_list("item_id", "unit_id"):
         cooperating.setdefault(item_id, []).append(unit_id)
     leaders = dict(
@@ -227,7 +221,7 @@ def with_chunk_facts(chunk: list[Item], units: UnitNames) -> list[Item]:
         )
     )
     counts = dict(
-        Urge.objects.filter(item_id__in=ids)
+        Urge.objects.filter(item_id__any_of=ids)
         .order_by()
         .values("item")
         .annotate(count=Count("pk"))
@@ -235,14 +229,19 @@ def with_chunk_facts(chunk: list[Item], units: UnitNames) -> list[Item]:
     )
     reasons: dict[int, str] = {}
     returns = (
-        AuditEvent.objects.filter(item_id__in=ids, verb=RETURN_VERB)
+        AuditEvent.objects.filter(item_id__any_of=ids, verb=RETURN_VERB)
         .order_by("item_id", "-created_at", "-pk")
         .values_list("item_id", "data__reason")
     )
     for item_id, reason in returns:
         reasons.setdefault(item_id, reason)
+    terminations: dict[int, list[Adjustment]] = {}
+    decisions = Adjustment.objects.filter(item_id__any_of=ids, kind=AdjustmentKind.TERMINATE)
+    for decision in decisions.select_related("leader"):
+        terminations.setdefault(decision.item_id, []).append(decision)
     for item in chunk:
         facts: Any = item  # the row's own attributes, set here for row_values
+        facts.terminations = terminations.get(item.pk, [])
         facts.lead_unit_name = units.names[item.lead_unit_id]
         facts.cooperating_names = "、".join(
             units.names[unit_id]
@@ -448,7 +447,17 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 class CellWriter:
     """Writes typed cells with the ledger's formats. Every value is written by its own
     type (text, number, date, blank): text is never read as a formula, a number or a
-    link, and text a spreadsheet would run when edited gets the quote prefix."""
+    link, and text a spreadsheet would run when edited gets the quote prefix.
+
+    A workbook written in constant-memory mode (a year's ledger) gets its data rows as
+    XML, one string per row, straight into the sheet's row file: the markup XlsxWriter
+    itself writes for those cells (`<c r=.. s=.. t="inlineStr">`, numbers as `%.16G`),
+    without its nine calls per cell. A row holding anything but plain text, whole
+    numbers and dates — text XlsxWriter would escape (a carriage return, `_xHHHH_`),
+    keep spaces around or cut, a time of day — goes through XlsxWriter's own calls
+    instead. `tests/test_export_xml.py` writes the same rows both ways and compares the
+    sheets byte for byte, so a new XlsxWriter that writes cells otherwise is caught
+    there."""
 
     def __init__(self, workbook: xlsxwriter.Workbook, sheet: Any) -> None:
         self.sheet = sheet
@@ -458,19 +467,27 @@ class CellWriter:
             for kind, spec in FORMATS.items()
         }
         self._days: dict[dt.date, int] = {}
+        self.as_xml = bool(sheet.constant_memory)
+        self._columns: list[str] = []  # A, B, C, ... as far as rows reach
+        self._styles: dict[int, str] = {}  # id(format) -> ' s="N"', in order of use
 
     def __call__(self, row: int, column: int, value: Any, kind: str) -> None:
-        self.row(row, [value], [kind], first_column=column)
+        self.cells(row, [value], [kind], first_column=column)
 
-    def row(
+    def row(self, row: int, values: Sequence[Any], kinds: Sequence[str]) -> None:
+        """A whole row of data, from the first column on."""
+        if self.as_xml and self._write_xml(row, values, kinds):
+            return
+        self.cells(row, values, kinds)
+
+    def cells(
         self, row: int, values: Sequence[Any], kinds: Sequence[str], first_column: int = 0
     ) -> None:
-        """A row's cells from `first_column` on, each by its value's type. A year's
-        900,000 cells spent seconds in the calls around each cell, so this loop is
-        written for speed: a plain date is written as the day number Excel stores for
-        it (days since 1899-12-30) with the date format — the cell `write_datetime`
-        writes — worked out once per distinct day."""
-        sheet, formats, days = self.sheet, self.formats, self._days
+        """Cells from `first_column` on, each by its value's type, through XlsxWriter.
+        A plain date is written as the day number Excel stores for it (days since
+        1899-12-30) with the date format — the cell `write_datetime` writes — worked
+        out once per distinct day."""
+        sheet, formats = self.sheet, self.formats
         for column, (value, kind) in enumerate(zip(values, kinds, strict=True), first_column):
             if value is None or value == "":
                 sheet.write_blank(row, column, None, formats[kind])
@@ -479,13 +496,93 @@ class CellWriter:
                 style = self.quoted[kind] if text.startswith(FORMULA_TRIGGERS) else formats[kind]
                 sheet.write_string(row, column, text, style)
             elif type(value) is dt.date:
-                if value not in days:
-                    days[value] = (value - EXCEL_EPOCH).days
-                sheet.write_number(row, column, days[value], formats[kind])
+                sheet.write_number(row, column, self._day(value), formats[kind])
             elif isinstance(value, dt.date):
                 sheet.write_datetime(row, column, value, formats[kind])
             else:
                 sheet.write_number(row, column, value, formats[kind])
+
+    def _day(self, value: dt.date) -> int:
+        days = self._days
+        if value not in days:
+            days[value] = (value - EXCEL_EPOCH).days
+        return days[value]
+
+    def _style(self, cell_format: Any) -> str:
+        """The cell's style attribute; XlsxWriter numbers formats in the order cells
+        first use them, so they are numbered here when a cell first uses one too."""
+        key = id(cell_format)
+        if key not in self._styles:
+            self._styles[key] = f' s="{cell_format._get_xf_index()}"'
+        return self._styles[key]
+
+    def _write_xml(self, row: int, values: Sequence[Any], kinds: Sequence[str]) -> bool:
+        """Write the row as XML into the sheet's row file; False (nothing written) when
+        a cell needs XlsxWriter's own handling."""
+        sheet = self.sheet
+        if row in sheet.row_info or row < sheet.previous_row:
+            return False  # a row with its own height, or one XlsxWriter refuses
+        if row > sheet.previous_row:
+            # The row before goes to the file first (its cells number their formats
+            # first), as when XlsxWriter is given this row's first cell.
+            sheet._write_single_row(row)
+        elif sheet.table:
+            return False  # XlsxWriter holds cells of this row already
+        if len(values) != len(kinds):
+            raise ValueError("a value for every column")
+        columns, number = self._columns, row + 1
+        while len(columns) < len(values):
+            columns.append(xl_col_to_name(len(columns)))
+        styles, formats, quoted = self._styles, self.formats, self.quoted
+        parts = []
+        for column, value in enumerate(values):
+            # The cell's reference and style attribute, then its value as XlsxWriter
+            # writes it: a formatted blank, an inline string, or a number.
+            kind = kinds[column]
+            if value is None or value == "":
+                cell_format = formats[kind]
+                style = styles.get(id(cell_format)) or self._style(cell_format)
+                parts.append(f'<c r="{columns[column]}{number}"{style}/>')
+            elif type(value) is str:
+                text = clean_text(value)
+                plain = (
+                    text.isprintable()  # no control character, no space but " "
+                    and "_x" not in text
+                    and 0 < len(text) <= PLAIN_TEXT_LIMIT
+                    and text[0] != " "
+                    and text[-1] != " "
+                )
+                if not plain and not _plain_xml_text(text):
+                    return False
+                cell_format = quoted[kind] if text.startswith(FORMULA_TRIGGERS) else formats[kind]
+                style = styles.get(id(cell_format)) or self._style(cell_format)
+                if "&" in text or "<" in text or ">" in text:
+                    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                cell = f'<c r="{columns[column]}{number}"{style} t="inlineStr">'
+                parts.append(f"{cell}<is><t>{text}</t></is></c>")
+            elif type(value) is dt.date or (type(value) is int and abs(value) < 10**15):
+                cell_format = formats[kind]
+                style = styles.get(id(cell_format)) or self._style(cell_format)
+                day = self._day(value) if type(value) is dt.date else value
+                parts.append(f'<c r="{columns[column]}{number}"{style}><v>{day}</v></c>')
+            else:
+                return False
+        sheet._check_dimensions(row, 0)
+        sheet._check_dimensions(row, len(values) - 1)
+        sheet.fh.write(f'<row r="{number}">{"".join(parts)}</row>')
+        return True
+
+
+def _plain_xml_text(text: str) -> bool:
+    """Text XlsxWriter writes into an inline cell unchanged but for &, < and >: no
+    leading or trailing space (it would mark the cell to keep it), no character it
+    writes as `_xHHHH_` (a carriage return, U+FFFE/U+FFFF) nor text that looks like
+    such an escape, and short enough that it is never cut."""
+    if not text or "_x" in text or len(text) > PLAIN_TEXT_LIMIT:
+        return False
+    if text[0].isspace() or text[-1].isspace():
+        return False
+    return text.isprintable() or not ("\r" in text or "\ufffe" in text or "\uffff" in text)
 
 
 def _set_up_sheet(sheet: Any, table: Sequence[Column]) -> None:
