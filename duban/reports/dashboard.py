@@ -105,23 +105,23 @@ class YearCounts:
 
 
 def _year_counts(items: QuerySet[Any], user: Any, year: int, today: dt.date) -> YearCounts:
-    """Every count of the year's items from one aggregate query: the items counted by
-    lead unit, state and source, with how many of each group are red (overdue: active
-    and past the deadline) and yellow; the groups (a few thousand at most) are summed
-    here and the units' names come with one query of the units. Every column it reads
-    is in the `item_year_figures` index, so it is one index-only scan of the year.
-    Grey is exactly the closed states, green what is left."""
+    """Every count of the year's items from one aggregate query: per lead unit, its
+    items in all, in each state and of each source kind, and how many are red
+    (overdue: active and past the deadline) and yellow; the hundred rows (one per unit)
+    are summed here and the units' names come with one query of the units. Every
+    column it reads is in the `item_year_figures` index, so it is one index-only scan
+    of the year. Grey is exactly the closed states, green what is left."""
     thresholds = light_thresholds(today)
     lit: QuerySet[Any] = annotate_lights(items, thresholds=thresholds)
-    rows = list(
-        lit.values("lead_unit", "status", "source_kind")
-        .annotate(
-            total=Count("pk"),
-            red=Count("pk", filter=overdue_filter(today)),
-            yellow=Count("pk", filter=light_filter(YELLOW, thresholds)),
-        )
-        .order_by()
-    )
+    statuses, sources = Status.values, SourceKind.values
+    counts = {
+        "total": Count("pk"),
+        "red": Count("pk", filter=overdue_filter(today)),
+        "yellow": Count("pk", filter=light_filter(YELLOW, thresholds)),
+        **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in statuses},
+        **{f"source_{value}": Count("pk", filter=Q(source_kind=value)) for value in sources},
+    }
+    rows = list(lit.values("lead_unit").annotate(**counts).order_by())
     names = {
         unit["pk"]: unit
         for unit in Unit.objects.filter(pk__in={row["lead_unit"] for row in rows}).values(
@@ -129,37 +129,32 @@ def _year_counts(items: QuerySet[Any], user: Any, year: int, today: dt.date) -> 
         )
     }
     units: dict[int, UnitLine] = {}
-    by_status: dict[str, int] = {}
-    by_source: dict[str, int] = {}
-    by_light: dict[str, int] = {}
+    by_status = dict.fromkeys(statuses, 0)
+    by_source = dict.fromkeys(sources, 0)
+    by_light = dict.fromkeys(LIGHT_ORDER, 0)
     for row in rows:
-        unit_id, count, status = row["lead_unit"], row["total"], row["status"]
-        if unit_id not in units:
-            unit = names[unit_id]
-            units[unit_id] = UnitLine(
-                unit_id,
-                unit["name"],
-                unit["code"],
-                0,
-                0,
-                0,
-                0,
-                unit["leader_in_charge_id"] == user.pk,
-                year,
-            )
-        line = units[unit_id]
-        line.total += count
-        line.active += count if status in ACTIVE_STATUSES else 0
-        line.overdue += row["red"]
-        line.completed += count if status in COMPLETED_STATUSES else 0
-        by_status[status] = by_status.get(status, 0) + count
-        by_source[row["source_kind"]] = by_source.get(row["source_kind"], 0) + count
-        grey = count if status in CLOSED_STATUSES else 0
-        lights = {RED: row["red"], YELLOW: row["yellow"], GREY: grey}
-        lights[GREEN] = count - row["red"] - row["yellow"] - grey
-        for light, lit_count in lights.items():
-            if lit_count:
-                by_light[light] = by_light.get(light, 0) + lit_count
+        unit = names[row["lead_unit"]]
+        in_state = {value: row[f"status_{value}"] for value in statuses}
+        grey = sum(in_state[value] for value in CLOSED_STATUSES)
+        units[unit["pk"]] = UnitLine(
+            unit["pk"],
+            unit["name"],
+            unit["code"],
+            total=row["total"],
+            active=sum(in_state[value] for value in ACTIVE_STATUSES),
+            overdue=row["red"],
+            completed=sum(in_state[value] for value in COMPLETED_STATUSES),
+            in_charge=unit["leader_in_charge_id"] == user.pk,
+            year=year,
+        )
+        for value, count in in_state.items():
+            by_status[value] += count
+        for value in sources:
+            by_source[value] += row[f"source_{value}"]
+        by_light[RED] += row["red"]
+        by_light[YELLOW] += row["yellow"]
+        by_light[GREY] += grey
+        by_light[GREEN] += row["total"] - row["red"] - row["yellow"] - grey
     return YearCounts(units=units, by_status=by_status, by_source=by_source, by_light=by_light)
 
 
