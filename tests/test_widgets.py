@@ -88,3 +88,32 @@ def test_unit_and_leader_selects_prompt_in_words(client: Any, org: Any) -> None:
     assert "---------" not in html
     assert UnitChoiceField(queryset=None, empty_label="全部").empty_label == "全部"
     assert str(LeaderChoiceField(queryset=None).empty_label) == "请选择校领导"
+
+
+def test_leader_select_reads_names_not_people(org: Any) -> None:
+    """A leader select lists the leaders as Django's ModelChoiceField would (name with
+    title, in the queryset's order) from one query of three columns, and still takes
+    a leader's id as its value."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from duban.organisation.models import Role
+    from duban.web.forms import LeaderChoiceField, school_leaders
+    from tests.conftest import make_person
+
+    untitled = make_person("leader_x", Role.SCHOOL_LEADER, None, "赵校长")
+    titled = org.leader_in_charge
+    titled.title = "副校长"
+    titled.save()
+    field = LeaderChoiceField(queryset=school_leaders())
+    plain = forms.ModelChoiceField(queryset=school_leaders(), empty_label=field.empty_label)
+    plain.label_from_instance = field.label_from_instance  # type: ignore[method-assign]
+    with CaptureQueriesContext(connection) as queries:
+        choices = [(str(value), str(label)) for value, label in field.choices]
+    assert len(queries) == 1
+    assert '"password"' not in queries[0]["sql"]
+    assert choices == [(str(value), str(label)) for value, label in plain.choices]
+    assert ("", "请选择校领导") == choices[0]
+    assert (str(untitled.pk), "赵校长") in choices
+    assert (str(titled.pk), "王校长（副校长）") in choices
+    assert field.clean(str(titled.pk)) == titled

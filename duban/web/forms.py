@@ -93,13 +93,30 @@ class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
         return str(obj.name)
 
 
+def leader_label(full_name: str, title: str) -> str:
+    return f"{full_name}（{title}）" if title else full_name
+
+
+class LeaderNameIterator(forms.models.ModelChoiceIterator):
+    """A leader select's options as (id, name, title) rows: no person is built (an item
+    page offers the leaders in up to three forms)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, full_name, title in self.queryset.values_list("pk", "full_name", "title"):
+            yield (pk, leader_label(full_name, title))
+
+
 class LeaderChoiceField(forms.ModelChoiceField):
+    iterator = LeaderNameIterator
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("empty_label", _("请选择校领导"))
         super().__init__(*args, **kwargs)
 
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.full_name}（{obj.title}）" if obj.title else str(obj.full_name)
+        return leader_label(obj.full_name, obj.title)
 
 
 def active_units() -> Any:
