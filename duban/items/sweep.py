@@ -67,6 +67,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duban import clock
+from duban.organisation.models import Unit
 from duban.workcalendar.calendar import WorkCalendar
 
 from .lights import URGEABLE_STATUSES as SWEPT_STATUSES
@@ -102,6 +103,43 @@ UNREAD_COLUMNS = (
     "updated_at",
 )
 
+# What a candidate's steps and their texts read: the selection reads these columns as
+# rows, not items (building 15,000 model instances with their units' people was most of
+# a run's time when every step had been sent already); the items of the steps a batch
+# sends are read whole, locked, in `_claim_and_send`.
+CANDIDATE_COLUMNS = (
+    "pk",
+    "ledger_number",
+    "title",
+    "deadline",
+    "original_deadline",
+    "urgent",
+    "assigned_at",
+    "last_feedback_at",
+    "lead_unit_id",
+    "missed_phase_report",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An item the sweep looks at, with its lead unit and the unit's people."""
+
+    pk: int
+    ledger_number: str
+    title: str
+    deadline: dt.date
+    original_deadline: dt.date
+    urgent: bool
+    assigned_at: dt.datetime | None
+    last_feedback_at: dt.datetime | None
+    lead_unit_id: int
+    missed_phase_report: bool
+    lead_unit: Unit
+
+
+Subject = Item | Candidate  # what a step is about: a candidate, or a part's item
+
 
 @dataclass(frozen=True)
 class SweepNotice:
@@ -134,7 +172,7 @@ class PlannedStep:
     are written (translated and filled in) only when asked for: a run that finds its
     15,000 steps sent already writes none."""
 
-    item: Item
+    item: Subject
     key: str
     recipients: tuple[Any, ...]
     texts: Callable[[], tuple[str, str]]  # (title, body)
@@ -195,18 +233,24 @@ def run_sweep(at: dt.datetime) -> SweepResult:
 def due_steps(today: dt.date, calendar: WorkCalendar, limits: LightThresholds) -> list[PlannedStep]:
     """The latest step due today for every item that has one (sent or not)."""
     first_feedback_before = start_of(calendar.subtract_workdays(today, FIRST_FEEDBACK_WORKDAYS).day)
-    items = list(
+    rows = list(
         annotate_lights(Item.objects.filter(status__in=SWEPT_STATUSES), thresholds=limits)
         .filter(
             Q(deadline__lte=limits.due_soon_until)
             | Q(urgent=True, last_feedback_at__isnull=True, assigned_at__lt=first_feedback_before)
             | Q(missed_phase_report=True)
         )
-        # A hundred units' people, once each, rather than joined to every row.
-        .prefetch_related("lead_unit__liaison", "lead_unit__head", "lead_unit__leader_in_charge")
-        .defer(*UNREAD_COLUMNS)
         .order_by("deadline", "pk")
+        .values_list(*CANDIDATE_COLUMNS)
     )
+    # A hundred units with their people, once each, rather than joined to every row.
+    units = Unit.objects.select_related("liaison", "head", "leader_in_charge").in_bulk(
+        {row[8] for row in rows}
+    )
+    items = [
+        Candidate(*columns, units[columns[8]])  # type: ignore[call-arg]
+        for columns in rows
+    ]
     overdue = [item.deadline for item in items if item.deadline < today]
     if overdue:
         # One read of the calendar covers every overdue count below.
@@ -283,12 +327,12 @@ def _part_texts(part: WorkPart, rung: Rung) -> tuple[str, str]:
     ) % facts
 
 
-def _contacts(item: Item) -> tuple[Any, ...]:
+def _contacts(item: Subject) -> tuple[Any, ...]:
     unit = item.lead_unit
     return tuple(person for person in (unit.liaison, unit.head) if person is not None)
 
 
-def _leader(item: Item) -> tuple[Any, ...]:
+def _leader(item: Subject) -> tuple[Any, ...]:
     leader = item.lead_unit.leader_in_charge
     return (leader,) if leader is not None else ()
 
@@ -322,7 +366,7 @@ def step_label(key: str) -> str:
     return label
 
 
-def _deadline_key(item: Item, name: str) -> str:
+def _deadline_key(item: Subject, name: str) -> str:
     if item.deadline == item.original_deadline:
         return name
     return f"{name}@{item.deadline.isoformat()}"
@@ -356,7 +400,7 @@ def ladder_rung(
     return Rung(DEADLINE_3, day, calendar.workdays_between(today, deadline).count)
 
 
-def _deadline_step(item: Item, today: dt.date, rung: Rung | None) -> PlannedStep | None:
+def _deadline_step(item: Subject, today: dt.date, rung: Rung | None) -> PlannedStep | None:
     if rung is None:
         return None
     texts = partial(_deadline_texts, item, today, rung)
@@ -373,7 +417,7 @@ def _deadline_step(item: Item, today: dt.date, rung: Rung | None) -> PlannedStep
     return PlannedStep(item, _deadline_key(item, rung.name), _contacts(item), texts)
 
 
-def _deadline_texts(item: Item, today: dt.date, rung: Rung) -> tuple[str, str]:
+def _deadline_texts(item: Subject, today: dt.date, rung: Rung) -> tuple[str, str]:
     deadline = item.deadline
     facts: dict[str, Any] = {
         "title": item.title,
@@ -404,11 +448,11 @@ def _deadline_texts(item: Item, today: dt.date, rung: Rung) -> tuple[str, str]:
     ) % facts
 
 
-def _first_feedback_step(item: Item) -> PlannedStep:
+def _first_feedback_step(item: Subject) -> PlannedStep:
     return PlannedStep(item, FIRST_FEEDBACK, _contacts(item), partial(_first_feedback_texts, item))
 
 
-def _first_feedback_texts(item: Item) -> tuple[str, str]:
+def _first_feedback_texts(item: Subject) -> tuple[str, str]:
     assigned_at = item.assigned_at or clock.now()
     facts = {
         "title": item.title,
@@ -421,12 +465,12 @@ def _first_feedback_texts(item: Item) -> tuple[str, str]:
     ) % facts
 
 
-def _phase_step(item: Item, limits: LightThresholds) -> PlannedStep:
+def _phase_step(item: Subject, limits: LightThresholds) -> PlannedStep:
     key = f"phase-{limits.phase_month}"
     return PlannedStep(item, key, _contacts(item), partial(_phase_texts, item, limits))
 
 
-def _phase_texts(item: Item, limits: LightThresholds) -> tuple[str, str]:
+def _phase_texts(item: Subject, limits: LightThresholds) -> tuple[str, str]:
     month = limits.phase_month_start
     facts = {
         "title": item.title,
@@ -463,12 +507,17 @@ def _claim_and_send(
         return []
     item_ids = sorted({step.item.pk for step, _recipients in addressed})
     with transaction.atomic():
-        list(
-            Item.objects.select_for_update()
+        # The batch's items, locked and read whole (what the urges, notices, audit
+        # events and webhooks are about), each with the lead unit the step has.
+        items = {
+            item.pk: item
+            for item in Item.objects.select_for_update()
             .filter(pk__in=item_ids)
+            .defer(*UNREAD_COLUMNS)
             .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        }
+        for step, _recipients in addressed:
+            items[step.item.pk].lead_unit = step.item.lead_unit
         sent = sent_steps(item_ids, {step.key for step, _recipients in addressed})
         claimed = [
             (step, recipients)
@@ -477,7 +526,7 @@ def _claim_and_send(
         ]
         Urge.objects.bulk_create(
             Urge(
-                item=step.item,
+                item=items[step.item.pk],
                 unit=step.part.unit if step.part else step.item.lead_unit,
                 part=step.part,
                 recipient=recipients[0],
@@ -493,7 +542,7 @@ def _claim_and_send(
             [
                 Message(
                     recipients,
-                    step.item,
+                    items[step.item.pk],
                     step.title,
                     step.body,
                     seeing=frozenset(person.pk for person in recipients),
@@ -511,7 +560,7 @@ def _claim_and_send(
                     "reminder",
                     _("系统自动提醒（%(step)s），发送给%(names)s")
                     % {"step": step_label(step.key), "names": "、".join(names)},
-                    item=step.item,
+                    item=items[step.item.pk],
                     unit=step.part.unit if step.part else step.item.lead_unit,
                     data={"step": step.key, "recipients": [person.pk for person in recipients]},
                 )
