@@ -3,8 +3,8 @@
 `write_ledger(items, file, ...)` takes an ordered queryset that already went through
 the visibility rule (the page's rows, `duban.web.views.ledger_items`, or the
 command's) and writes one row per item with XlsxWriter; above IN_MEMORY_ROWS rows in
-constant-memory mode (a small ledger, such as most page exports, is built in memory,
-which takes about half the time; a year's is not held in memory). Rows
+constant-memory mode, its data rows written as XML (`CellWriter`; a small ledger, such
+as most page exports, is built in memory; a year's is not held in memory). Rows
 are read with `.iterator(chunk_size=CHUNK_SIZE)`, so only one chunk of items is ever
 in memory, and the queries grow with the chunks, not the rows — one for the chunk,
 one each for its terminations, cooperating units, deciding leaders, urge counts and
