@@ -119,6 +119,7 @@ CANDIDATE_COLUMNS = (
     "lead_unit_id",
     "missed_phase_report",
 )
+LEAD_UNIT = CANDIDATE_COLUMNS.index("lead_unit_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,10 +246,10 @@ def due_steps(today: dt.date, calendar: WorkCalendar, limits: LightThresholds) -
     )
     # A hundred units with their people, once each, rather than joined to every row.
     units = Unit.objects.select_related("liaison", "head", "leader_in_charge").in_bulk(
-        {row[8] for row in rows}
+        {row[LEAD_UNIT] for row in rows}
     )
     items = [
-        Candidate(*columns, units[columns[8]])  # type: ignore[call-arg]
+        Candidate(*columns, units[columns[LEAD_UNIT]])  # type: ignore[call-arg]
         for columns in rows
     ]
     overdue = [item.deadline for item in items if item.deadline < today]
