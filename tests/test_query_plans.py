@@ -19,6 +19,7 @@ from django.utils.timezone import now
 
 from duban.items import actions
 from duban.items.models import Item, Notice
+from duban.items.states import ACTIVE_STATUSES
 from duban.notify.inbox import inbox
 from duban.web.views import PAGE_SIZE, ledger_items, ledger_sort
 
@@ -128,8 +129,11 @@ def test_the_ledger_and_the_unread_count_use_indexes(ledger: Org, who: str, quer
         for queryset in (page, count):
             assert not {index for *_rest, index, _c in scans(queryset)} & FIGURE_INDEXES
         sort_index = SORT_INDEXES[ledger_sort(QueryDict(query)).removeprefix("-")]
+        # The red light's page may walk the same order over the active items only
+        # (`item_ledger_order_active`, which only such a filter can use).
+        order_indexes = {sort_index, f"{sort_index}_active"}
         for table, _node, index, condition in scans(page):
-            assert table != "items_item" or index == sort_index or condition, scans(page)
+            assert table != "items_item" or index in order_indexes or condition, scans(page)
         for table, _node, index, condition in scans(count):
             assert table != "items_item" or index == "item_visibility" or condition, scans(count)
         for table, _node, _index, condition in scans(unread):
@@ -220,16 +224,17 @@ def test_the_planner_weighs_the_bigram_function_as_costly() -> None:
         assert [row[0] for row in cursor.fetchall()] == [1000]
 
 
-def item_reads(sql: str, params: Any = ()) -> list[tuple[str, str]]:
+def item_reads(sql: str, params: Any = (), *before: str) -> list[tuple[str, str]]:
     """(node type, index) of each read of the items in the query's own rows (not its
     InitPlans, the visibility rule's id lists), planned as PostgreSQL would on a
     vacuumed table (every page all-visible, as autovacuum keeps it) with sequential
-    and bitmap scans priced out."""
+    and bitmap scans priced out (and whatever else `before` sets)."""
     nodes = plan_nodes(
         sql,
         params,
         "SET LOCAL enable_seqscan = off",
         "SET LOCAL enable_bitmapscan = off",
+        *before,
         # What VACUUM records.
         "UPDATE pg_class SET relpages = 1000, reltuples = 100000, relallvisible = 1000"
         " WHERE relname = 'items_item'",
@@ -276,6 +281,30 @@ def test_the_figures_count_a_year_from_covering_indexes(ledger: Org, who: str) -
         ("Index Only Scan", "item_established"),
         ("Index Only Scan", "item_year_figures"),
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+@pytest.mark.parametrize("who", ["office_supervisor", "leader_in_charge", "lead_liaison"])
+@pytest.mark.parametrize("query", ["light=red", "overdue=yes", "status=in_progress"])
+def test_the_active_filters_walk_only_the_active_items_in_the_ledger_order(
+    ledger: Org, who: str, query: str
+) -> None:
+    """The red, overdue and active-status filters keep only active items: their first
+    page walks the ledger's order over the active items (a partial index, a third of
+    the items), not over every item, closed ones included (a unit's first 20 red
+    items lay 12,000 rows into the whole order at 100,000 items). Sorting is priced
+    out: of the two walks in the ledger's order the planner takes the shorter (on the
+    tests' tiny tables it may as well sort the few rows another index finds)."""
+    _form, items = ledger_items(getattr(ledger, who), QueryDict(query))
+    page = items.select_related("lead_unit")[:PAGE_SIZE]
+    sql, params = page.query.sql_with_params()
+    walk = item_reads(sql, params, "SET LOCAL enable_sort = off")
+    assert walk == [("Index Scan", "item_ledger_order_active")]
+    # The index holds exactly the active states (R-U4's "still active").
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef('item_ledger_order_active'::regclass)")
+        predicate = cursor.fetchone()[0].partition(" WHERE ")[2]
+    assert set(re.findall(r"'(\w+)'", predicate)) == set(ACTIVE_STATUSES)
 
 
 def columns_read(sql: str) -> set[str]:
