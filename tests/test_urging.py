@@ -569,6 +569,33 @@ def test_r_u1_the_attention_page_queries_do_not_grow_with_rows(
 ATTENTION_QUERIES = 8
 
 
+def test_r_u1_the_attention_rows_read_only_the_columns_the_page_shows(
+    client: Client, org: Org
+) -> None:
+    """The rows' statement reads neither the items' long texts nor their other
+    timestamps (up to 200 rows a page); each row still shows its number, title, unit,
+    deadline and last feedback, with no query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    items = stalled(org, 3)
+    with time_machine.travel(dt.datetime(2026, 10, 9, 10, tzinfo=SHANGHAI), tick=False):
+        client.force_login(org.office_supervisor)
+        client.get(reverse("attention"))
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("attention")).content.decode()
+    rows = [q["sql"] for q in queries.captured_queries if '"items_item"."title"' in q["sql"]]
+    assert len(rows) == 1
+    for column in ("content", "basis", "established_at", "created_at", "completed_at"):
+        assert f'"items_item"."{column}"' not in rows[0], column
+    assert len(queries.captured_queries) <= ATTENTION_QUERIES
+    for item in items:
+        row = re.search(rf'<tr data-item="{item.pk}">.*?</tr>', page, re.S)
+        assert row, page
+        for text in (item.ledger_number, item.title, item.lead_unit.name, str(item.deadline)):
+            assert text in row.group(0), text
+
+
 # ----------------------------------------------------------------------------- API
 
 
