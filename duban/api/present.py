@@ -16,7 +16,7 @@ from duban import clock
 from duban.audit.models import AuditEvent
 from duban.items import policy
 from duban.items.extension_rules import lateness
-from duban.items.lights import LightThresholds, annotate_lights, light_fields
+from duban.items.lights import LightThresholds, annotate_lights, is_overdue, light_fields
 from duban.items.models import (
     Adjustment,
     ExtensionRequest,
@@ -29,7 +29,6 @@ from duban.items.models import (
     Urge,
     WorkPlan,
 )
-from duban.items.states import ACTIVE_STATUSES
 
 
 def local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -120,10 +119,6 @@ def detail_queryset(user: Any) -> QuerySet[Item]:
             ),
         )
     )
-
-
-def is_overdue(item: Item, today: dt.date) -> bool:
-    return item.deadline < today and item.status in ACTIVE_STATUSES
 
 
 # The columns `item_summary` reads: a list of items loads these only, not the long

@@ -168,6 +168,17 @@ def due_soon_until(today: dt.date, days: WorkCalendar | None = None) -> dt.date:
     return (days or WorkCalendar()).add_workdays(today, DUE_SOON_WORKDAYS).day
 
 
+def overdue_filter(today: dt.date) -> Q:
+    """Overdue (R-U4): still active and past the deadline, from the day after it. The
+    red light, the ledger's 已超期 filter and the dashboard's overdue counts."""
+    return Q(status__in=ACTIVE_STATUSES, deadline__lt=today)
+
+
+def is_overdue(item: Any, today: dt.date) -> bool:
+    """`overdue_filter` of one item in hand."""
+    return bool(item.status in ACTIVE_STATUSES and item.deadline and item.deadline < today)
+
+
 def deadline_lights(open_rows: Q, today: dt.date, soon_until: dt.date) -> list[When]:
     """R-U4's deadline part, for anything with a `deadline` (items, rectifications):
     red from the day after the deadline, yellow within 3 working days of it, the
@@ -287,7 +298,7 @@ def light_filter(code: str, thresholds: LightThresholds | None = None) -> Q:
     if code == GREY:
         return Q(status__in=CLOSED_STATUSES)
     if code == RED:
-        return active & Q(deadline__lt=limits.today)
+        return overdue_filter(limits.today)
     later = active & Q(deadline__gt=limits.due_soon_until)
     if code == YELLOW:
         due_soon = active & Q(deadline__gte=limits.today, deadline__lte=limits.due_soon_until)

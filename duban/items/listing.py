@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from .extension_rules import pending_extension_filter
-from .lights import LightThresholds, light_filter
+from .lights import LightThresholds, light_filter, overdue_filter
 from .models import Item
 from .search import keyword_filter
-from .states import ACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -32,11 +31,6 @@ class LedgerFilters:
     keyword: str = ""
 
 
-def overdue_filter(thresholds: LightThresholds) -> Q:
-    """Active and past the deadline: overdue from the day after it (R-U4)."""
-    return Q(status__in=ACTIVE_STATUSES, deadline__lt=thresholds.today)
-
-
 def filter_items(
     items: QuerySet[Item], filters: LedgerFilters, thresholds: LightThresholds
 ) -> QuerySet[Item]:
@@ -48,9 +42,9 @@ def filter_items(
     }
     items = items.filter(**{name: value for name, value in conditions.items() if value})
     if filters.overdue is True:
-        items = items.filter(overdue_filter(thresholds))
+        items = items.filter(overdue_filter(thresholds.today))
     elif filters.overdue is False:
-        items = items.exclude(overdue_filter(thresholds))
+        items = items.exclude(overdue_filter(thresholds.today))
     if filters.light:
         items = items.filter(light_filter(filters.light, thresholds))
     if filters.pending_extension:

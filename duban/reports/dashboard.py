@@ -31,6 +31,7 @@ from duban.items.lights import (
     annotate_lights,
     light_filter,
     light_thresholds,
+    overdue_filter,
     start_of,
 )
 from duban.items.models import FIGURE_ROWS, Item, SourceKind
@@ -46,11 +47,6 @@ LIGHT_ORDER = (RED, YELLOW, GREEN, GREY)
 
 def ledger_link(year: int, **filters: Any) -> str:
     return f"{reverse('ledger')}?{urlencode({'year': year, **filters})}"
-
-
-def overdue_filter(today: dt.date) -> Q:
-    """Active and past the deadline, as the ledger's 已超期 filter (R-U4)."""
-    return Q(status__in=ACTIVE_STATUSES, deadline__lt=today)
 
 
 @dataclass

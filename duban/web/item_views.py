@@ -27,7 +27,7 @@ from duban import clock
 from duban.items import actions, policy
 from duban.items.deadlines import compute_deadline
 from duban.items.errors import ActionError
-from duban.items.lights import annotate_lights
+from duban.items.lights import annotate_lights, is_overdue
 from duban.items.models import (
     DeadlineRule,
     Feedback,
@@ -36,7 +36,6 @@ from duban.items.models import (
     Item,
     SourceKind,
 )
-from duban.items.states import ACTIVE_STATUSES
 from duban.items.visibility import note_read
 from duban.organisation.models import User
 
@@ -572,7 +571,7 @@ def item_page(
     context = {
         "item": item,
         "today": today,
-        "is_overdue": item.status in ACTIVE_STATUSES and item.deadline < today,
+        "is_overdue": is_overdue(item, today),
         "cooperating_units": list(item.cooperating_units.all()),
         "current_plan": current_plan,
         "earlier_plan_count": max(len(plans) - 1, 0),

@@ -21,8 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from duban.items.lights import GREEN, LIGHTS
-from duban.items.states import ACTIVE_STATUSES
+from duban.items.lights import GREEN, LIGHTS, is_overdue
 from duban.web.widgets import fast
 
 register = template.Library()
@@ -60,12 +59,6 @@ def _route(name: str) -> tuple[str, str]:
         before, _sep, after = reverse(name, args=[_SENTINEL]).partition(str(_SENTINEL))
         _PATHS[key] = (before, after)
     return _PATHS[key]
-
-
-@register.filter
-def is_overdue(item: Any, today: dt.date) -> bool:
-    """Overdue from the day after the deadline, while the item is active (R-U4)."""
-    return bool(item.status in ACTIVE_STATUSES and item.deadline < today)
 
 
 def _day(value: dt.date | None) -> str:
