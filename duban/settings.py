@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,20 @@ def _env_int(name: str, default: int) -> int:
     return int(raw)
 
 
+def _planner_setting(name: str, default: str, valid: Callable[[str], bool], what: str) -> str:
+    """A planner setting for every connection, from the environment: `server` keeps
+    the server's own value (an empty string)."""
+    value = os.environ.get(name, "").strip() or default
+    if value == "server":
+        return ""
+    try:
+        if not valid(value):
+            raise ValueError(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {what} or 'server', got {value!r}") from None
+    return value
+
+
 _database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'duban.sqlite3'}"
 try:
     # Connections are not kept per thread (CONN_MAX_AGE 0): on PostgreSQL they come from
@@ -85,6 +100,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": _env_int("DB_POOL_MAX_SIZE", 4),
         "timeout": _env_int("DB_POOL_TIMEOUT", 10),
     }
+
     # The planner's price of reading a page out of order (random_page_cost), set on each
     # connection. The server's default, 4, prices a spinning disk; on SSD, or with the
     # indexes in memory as on a server sized for the ledger, a page read out of order
@@ -92,19 +108,27 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # ledger (10,000 of 100,000 items) by reading the items table itself, 8 ms, rather
     # than the visibility index, 2 ms (docs/performance.md). `DB_RANDOM_PAGE_COST` sets
     # another price; `server` keeps the server's own setting.
-    _page_cost = os.environ.get("DB_RANDOM_PAGE_COST", "").strip() or "1.1"
-    if _page_cost != "server":
-        try:
-            if not 0 < float(_page_cost) < 1000:
-                raise ValueError(_page_cost)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"DB_RANDOM_PAGE_COST must be a positive number or 'server', got {_page_cost!r}"
-            ) from None
-        _options = DATABASES["default"]["OPTIONS"]
-        _options["options"] = " ".join(
-            filter(None, [_options.get("options", ""), f"-c random_page_cost={_page_cost}"])
+    _page_cost = _planner_setting(
+        "DB_RANDOM_PAGE_COST", "1.1", lambda v: 0 < float(v) < 1000, "a positive number"
+    )
+    # Parallel workers per statement (max_parallel_workers_per_gather): none by default.
+    # A page's statements take a few to a few tens of milliseconds; launching workers for
+    # them cost more than they saved (the office's dashboard 84 → 64 ms at 100,000
+    # items), and under load there is no idle core to give them (docs/performance.md).
+    _parallel = _planner_setting(
+        "DB_PARALLEL_WORKERS", "0", lambda v: v.isascii() and v.isdigit(), "a whole number"
+    )
+    _options = DATABASES["default"]["OPTIONS"]
+    _options["options"] = " ".join(
+        filter(
+            None,
+            [
+                _options.get("options", ""),
+                _page_cost and f"-c random_page_cost={_page_cost}",
+                _parallel and f"-c max_parallel_workers_per_gather={_parallel}",
+            ],
         )
+    )
 
 # The covering indexes' INCLUDE columns (duban.items.models) serve PostgreSQL's
 # index-only scans; SQLite builds the same indexes on their key columns alone, which is

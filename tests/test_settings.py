@@ -79,6 +79,17 @@ def test_check_deploy_is_clean_with_debug_off() -> None:
             )
             for cost in ("cheap", "0", "-1", "nan")
         ),
+        *(
+            (
+                {
+                    "DEBUG": "1",
+                    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/duban",
+                    "DB_PARALLEL_WORKERS": workers,
+                },
+                "DB_PARALLEL_WORKERS must be a whole number or 'server'",
+            )
+            for workers in ("many", "-1", "1.5", "２")
+        ),
     ],
 )
 def test_bad_settings_fail_loudly(env: dict[str, str], message: str) -> None:
@@ -94,8 +105,8 @@ def test_time_zone_and_language() -> None:
     assert settings.LANGUAGE_CODE == "zh-hans"
 
 
-def _page_cost(**env: str) -> str:
-    """The random_page_cost of a connection made with these settings (PostgreSQL)."""
+def _setting(name: str, **env: str) -> str:
+    """A planner setting of a connection made with these settings (PostgreSQL)."""
     from django.db import connection
 
     database_url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict)
@@ -103,7 +114,7 @@ def _page_cost(**env: str) -> str:
         "import django; django.setup()\n"
         "from django.db import connection\n"
         "with connection.cursor() as cursor:\n"
-        "    cursor.execute('SHOW random_page_cost')\n"
+        f"    cursor.execute('SHOW {name}')\n"
         "    print(cursor.fetchone()[0])\n"
     )
     done = subprocess.run(
@@ -122,6 +133,10 @@ def _page_cost(**env: str) -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+def _page_cost(**env: str) -> str:
+    return _setting("random_page_cost", **env)
 
 
 @pytest.mark.django_db
@@ -146,3 +161,30 @@ def test_connections_price_random_reads_as_on_ssd() -> None:
         server_value = plain.execute("SHOW random_page_cost").fetchone()[0]
     assert server_value != "1.1"
     assert _page_cost(DB_RANDOM_PAGE_COST="server") == server_value
+
+
+@pytest.mark.django_db
+def test_connections_start_no_parallel_workers_unless_told() -> None:
+    """Each PostgreSQL connection sets max_parallel_workers_per_gather: 0 unless told
+    otherwise (DB_PARALLEL_WORKERS), `server` keeps the server's own."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
+    name = "max_parallel_workers_per_gather"
+    assert _setting(name) == "0"
+    assert _setting(name, DB_PARALLEL_WORKERS="3") == "3"
+    import psycopg
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname=settings["NAME"]
+    ) as plain:
+        server_value = plain.execute(f"SHOW {name}").fetchone()[0]
+    assert server_value != "0"
+    assert _setting(name, DB_PARALLEL_WORKERS="server") == server_value
+    # The other setting travels beside it.
+    assert _setting("random_page_cost", DB_PARALLEL_WORKERS="2") == "1.1"
