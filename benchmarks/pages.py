@@ -5,6 +5,7 @@
     DATABASE_URL=... .venv/bin/python benchmarks/pages.py              # latency table
     DATABASE_URL=... .venv/bin/python benchmarks/pages.py --throughput # + 16 clients
     DATABASE_URL=... .venv/bin/python benchmarks/pages.py --jobs       # + sweep, export, ...
+    DATABASE_URL=... .venv/bin/python benchmarks/pages.py --growth 10k.txt  # + growth
 
 Latency: every page and API list in `PAGES`, as each persona in `PERSONAS` (office
 supervisor, school leader, unit head, liaison, unit member, discipline and secrecy
@@ -16,6 +17,12 @@ statement and dumped to JSON. Pages a persona may not open (403, 404) are shown 
 On PostgreSQL each statement of every page is also EXPLAINed on this data, and the
 pages whose plans read the items, notices or audit events from end to end (a
 sequential scan) are listed under the table.
+
+Growth (`--growth FILE`): FILE is the table this benchmark printed on a smaller
+database (10,000 items); each page's median here is printed beside its median there,
+with the ratio, the pages that grow more than 2x (the budget) and those whose query
+count differs (the item page is compared by its template: each database's busiest item
+has its own id).
 
 Throughput (`--throughput`): gunicorn (2 sync workers, DEBUG off) serves the system and,
 beside it, `benchmarks/baseline_wsgi.py` (the bare baseline as a WSGI app); 16 client
@@ -40,6 +47,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -100,6 +108,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--jobs", action="store_true", help="also time sweep, export, ...")
     parser.add_argument("--sql", action="store_true", help="print each slow page's SQL")
     parser.add_argument("--import-rows", type=int, default=10_000, help="rows of the import job")
+    parser.add_argument(
+        "--growth",
+        metavar="FILE",
+        help="the table this benchmark printed on a smaller database: each page's growth",
+    )
     return parser.parse_args()
 
 
@@ -329,6 +342,60 @@ def latency(arguments: argparse.Namespace) -> list[Row]:
                 for ms, sql in sorted(captured.queries, key=lambda query: -query[0])[:3]:
                     print(f"    {ms:.0f} ms: {sql[:600]}")
     return rows
+
+
+# ----------------------------------------------------------------------------- growth
+
+GROWTH_LIMIT = 2.0  # the budget: a page's median at 100,000 items at most 2x at 10,000
+ITEM_PAGE = re.compile(r"^/items/\d+/$")
+
+
+def page_key(persona: str, page: str) -> tuple[str, str]:
+    """A row's persona and page, the item page named by its template (each database's
+    busiest item has its own id)."""
+    return persona, ITEM_PAGE.sub("/items/{item}/", page)
+
+
+def read_table(path: str) -> tuple[str, dict[tuple[str, str], tuple[int, float]]]:
+    """The item count and the rows (queries, median ms) of a table this benchmark
+    printed: its pages that answered 200."""
+    header, rows = "", {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("# duban pages on "):
+            header = line.partition(": ")[2].partition(",")[0]
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) == 7 and cells[2] == "200":
+            rows[page_key(cells[0], cells[1].strip("`"))] = (int(cells[3]), float(cells[4]))
+    return header, rows
+
+
+def growth(rows: list[Row], path: str) -> list[str]:
+    """Each page's median here against its median in `path`, with the pages that grow
+    more than GROWTH_LIMIT times and those whose query count differs."""
+    there_items, there = read_table(path)
+    lines = [
+        "\n| persona | page | queries there, here | median ms there, here | growth |",
+        "|---|---|---|---|---|",
+    ]
+    compared = over = counts_differ = 0
+    for row in rows:
+        before = there.get(page_key(row.persona, row.page))
+        if row.status != 200 or before is None or not before[1]:
+            continue
+        compared += 1
+        ratio = row.median_ms / before[1]
+        over += ratio > GROWTH_LIMIT
+        counts_differ += before[0] != row.queries
+        mark = " **over**" if ratio > GROWTH_LIMIT else ""
+        lines.append(
+            f"| {row.persona} | `{row.page}` | {before[0]}, {row.queries} | "
+            f"{before[1]:.0f}, {row.median_ms:.0f} | {ratio:.1f}×{mark} |"
+        )
+    lines.append(
+        f"\nGrowth from {path} ({there_items}): {over} of {compared} pages more than "
+        f"{GROWTH_LIMIT:.0f}×; query count differs on {counts_differ}"
+    )
+    return lines
 
 
 # ----------------------------------------------------------------------------- throughput
@@ -608,6 +675,8 @@ def main() -> None:
         )
         for row in scanned:
             print(f"- {row.persona} `{row.page}`: {', '.join(row.full_scans)}")
+    if arguments.growth:
+        print("\n".join(growth(rows, arguments.growth)))
     if arguments.throughput:
         print("\n| persona | page | served | baseline | share |\n|---|---|---|---|---|")
         throughput(arguments)
