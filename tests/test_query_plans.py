@@ -285,13 +285,15 @@ def test_the_figures_count_a_year_from_covering_indexes(ledger: Org, who: str) -
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
 @pytest.mark.parametrize("who", ["office_supervisor", "leader_in_charge", "lead_liaison"])
-@pytest.mark.parametrize("query", ["light=red", "overdue=yes", "status=in_progress"])
+@pytest.mark.parametrize(
+    "query", ["light=red", "light=yellow", "overdue=yes", "status=in_progress"]
+)
 def test_the_active_filters_walk_only_the_active_items_in_the_ledger_order(
     ledger: Org, who: str, query: str
 ) -> None:
-    """The red, overdue and active-status filters keep only active items: their first
-    page walks the ledger's order over the active items (a partial index, a third of
-    the items), not over every item, closed ones included (a unit's first 20 red
+    """The red, yellow, overdue and active-status filters keep only active items: their
+    first page walks the ledger's order over the active items (a partial index, a third
+    of the items), not over every item, closed ones included (a unit's first 20 red
     items lay 12,000 rows into the whole order at 100,000 items). Sorting is priced
     out: of the two walks in the ledger's order the planner takes the shorter (on the
     tests' tiny tables it may as well sort the few rows another index finds)."""

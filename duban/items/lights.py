@@ -299,13 +299,19 @@ def light_filter(code: str, thresholds: LightThresholds | None = None) -> Q:
         return Q(status__in=CLOSED_STATUSES)
     if code == RED:
         return overdue_filter(limits.today)
+    # Active with a later deadline: yellow if flagged, else green — nothing else. Each
+    # light is asked as "not the other" (`light <> 'green'`): PostgreSQL has no
+    # statistics of the light expression and takes an equality to it for a rare value
+    # (0.5%), a difference for a common one. Asked `light = 'yellow'`, it expected a
+    # hundred of the office's 5,000 yellow items and sorted them all for the first
+    # page (15 ms at 100,000 items) instead of walking the ledger's order (3 ms).
     later = active & Q(deadline__gt=limits.due_soon_until)
     if code == YELLOW:
         due_soon = active & Q(deadline__gte=limits.today, deadline__lte=limits.due_soon_until)
         # Every flag needs the lead unit at work (assigned or in progress).
-        return due_soon | (later & Q(status__in=URGEABLE_STATUSES) & Q(light=YELLOW))
+        return due_soon | (later & Q(status__in=URGEABLE_STATUSES) & ~Q(light=GREEN))
     if code == GREEN:
-        return later & Q(light=GREEN)
+        return later & ~Q(light=YELLOW)
     return Q(pk__in=[])
 
 
