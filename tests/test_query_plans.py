@@ -224,6 +224,40 @@ def test_the_planner_weighs_the_bigram_function_as_costly() -> None:
         assert [row[0] for row in cursor.fetchall()] == [1000]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_the_planner_knows_states_and_deadlines_go_together(ledger: Org) -> None:
+    """Items at work have later deadlines than closed ones; from the columns' own
+    statistics the planner took the two as independent and expected a quarter of the
+    items at work with a later deadline (the yellow light's candidates). The statistics
+    of the pairs (items migration 0021) tell it the truth."""
+    model = Item.objects.first()
+    assert model is not None
+    today = dt.date(2026, 6, 1)
+    clones = []
+    for index in range(300):
+        at_work = index % 2 == 0
+        clone = Item.objects.get(pk=model.pk)
+        clone.pk = None
+        clone.serial = 1000 + index
+        clone.ledger_number = f"T-{index}"
+        clone.status = "in_progress" if at_work else "completed"
+        clone.deadline = today + dt.timedelta(days=index % 5 + (30 if at_work else -300))
+        clones.append(clone)
+    Item.objects.bulk_create(clones)
+    at_work = Item.objects.filter(
+        status__in=("assigned", "in_progress"), deadline__gt=today
+    ).filter(status__in=ACTIVE_STATUSES)
+    sql, params = at_work.values("pk").query.sql_with_params()
+    actual = at_work.count()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE items_item")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    estimate = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
+    assert actual >= 150
+    assert actual / 2 <= estimate <= actual * 2, (estimate, actual)
+
+
 def item_reads(sql: str, params: Any = (), *before: str) -> list[tuple[str, str]]:
     """(node type, index) of each read of the items in the query's own rows (not its
     InitPlans, the visibility rule's id lists), planned as PostgreSQL would on a
