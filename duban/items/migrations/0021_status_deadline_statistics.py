@@ -21,7 +21,13 @@ def forward(apps, schema_editor):
         schema_editor.execute(
             f"CREATE STATISTICS IF NOT EXISTS {NAME} (mcv) ON status, deadline FROM items_item"
         )
-        schema_editor.execute("ANALYZE items_item")
+        # Gathered now where there are items; an empty table's are gathered by
+        # autovacuum once it fills (analyzed empty, it would look empty to the planner
+        # until then).
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM items_item)")
+            if cursor.fetchone()[0]:
+                cursor.execute("ANALYZE items_item")
 
 
 def backward(apps, schema_editor):
