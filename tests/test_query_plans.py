@@ -189,17 +189,24 @@ def test_the_newest_notices_are_read_in_the_inbox_order_index(ledger: Org, who: 
         assert len(every) > 6 and newest[0].title == "通知0"
 
 
-@pytest.mark.parametrize("keyword", ["专项", "修订本科生", "第0002号", "o", "It's 50%", "教务\\处"])
+@pytest.mark.parametrize(
+    "keyword",
+    ["专项", "修订本科生", "第0002号", "o", "It's 50%", "教务\\处", "革专", "项目", "号课", "it"],
+)
 def test_search_finds_exactly_what_the_keyword_is_in(org: Org, keyword: str) -> None:
     """`keyword_filter` (with the bigram index on PostgreSQL) selects exactly the items
-    whose number, title or content contains the keyword, case aside."""
+    whose number, title or content contains the keyword, case aside: two Chinese
+    characters found by the index alone (`exact_by_slices`) too, none across the end of
+    one field and the start of the next (专|项, 号|课 from the number to the title)."""
     from django.db.models import Q
 
-    from duban.items.search import keyword_filter
+    from duban.items.search import exact_by_slices, keyword_filter
 
     establish(org, title="修订本科生培养方案", content="完成专项整改")
     establish(org, title="It's 50% done", content="教务\\处 IT")
     establish(org, title="其他事项", content="无关内容")
+    establish(org, title="课程改革专", content="项目推进")
+    assert exact_by_slices(keyword) == (keyword in ("专项", "革专", "项目", "号课"))
     plain = (
         Q(title__icontains=keyword)
         | Q(ledger_number__icontains=keyword)
@@ -209,7 +216,13 @@ def test_search_finds_exactly_what_the_keyword_is_in(org: Org, keyword: str) -> 
     assert set(Item.objects.filter(keyword_filter(keyword)).values_list("pk", flat=True)) == (
         expected
     )
-    assert expected or keyword == "o"
+    # 号课 is found nowhere: it spans a number's end and a title's start only.
+    assert expected or keyword in ("o", "号课")
+    if keyword == "号课":
+        assert any(
+            number.endswith("号") and title.startswith("课")
+            for number, title in Item.objects.values_list("ledger_number", "title")
+        )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bigram function")

@@ -6,10 +6,15 @@ a keyword of two characters or more is first looked up in the bigram index (migr
 items 0009): every two-character slice of the keyword must be among the item's
 slices, which the GIN index answers without reading the items; ILIKE then confirms
 the match on the rows found. The two conditions together select exactly what ILIKE
-alone would.
+alone would. A keyword of two caseless letters (two Chinese characters, the common
+search) is its own one slice, and the index's answer is already exact
+(`exact_by_slices`): ILIKE, which read each found item's whole content again, is left
+out.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from django.db import connection
 from django.db.models import BooleanField, Q
@@ -41,6 +46,15 @@ def tsquery(slices: list[str]) -> str:
     return " & ".join(quoted)
 
 
+def exact_by_slices(keyword: str) -> bool:
+    """Whether an item has the keyword's slices exactly when its number, title or
+    content contains the keyword: a keyword of two letters without case (category Lo:
+    Chinese characters, kana, Hangul). Its one slice is then the keyword itself, the
+    same in lower and upper case, and no slice spans two of the fields, which are
+    joined by spaces."""
+    return len(keyword) == 2 and all(unicodedata.category(char) == "Lo" for char in keyword)
+
+
 def keyword_filter(keyword: str) -> Q:
     """Items whose number, title or content contains `keyword` (see the module), or
     whose lead unit's name or alias does: the few units are looked up first (one
@@ -56,7 +70,7 @@ def keyword_filter(keyword: str) -> Q:
         indexed = RawSQL(  # noqa: S611
             f"{INDEXED} @@ %s::tsquery", [tsquery(slices)], output_field=BooleanField()
         )
-        matches = Q(indexed) & matches
+        matches = Q(indexed) if exact_by_slices(keyword) else Q(indexed) & matches
     units = list(
         Unit.objects.filter(Q(name__icontains=keyword) | Q(aliases__icontains=keyword))
         .order_by()
