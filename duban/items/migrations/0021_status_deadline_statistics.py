@@ -16,11 +16,14 @@ from django.db import migrations
 NAME = "item_status_deadline"
 
 
+def statistics(name: str, table: str) -> str:
+    """The statement that keeps the pairs' statistics of `table` (names, not input)."""
+    return f"CREATE STATISTICS IF NOT EXISTS {name} (mcv) ON status, deadline FROM {table}"
+
+
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE STATISTICS IF NOT EXISTS {NAME} (mcv) ON status, deadline FROM items_item"
-        )
+        schema_editor.execute(statistics(NAME, "items_item"))
         # Gathered now where there are items; an empty table's are gathered by
         # autovacuum once it fills (analyzed empty, it would look empty to the planner
         # until then).
