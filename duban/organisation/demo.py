@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from duban import clock
 from duban.items import actions
+from duban.items.lights import overdue_filter
 from duban.items.models import SOURCE_BODIES, Confidentiality, Item, Notice, SourceBody, SourceKind
-from duban.items.states import ACTIVE_STATUSES, Status
+from duban.items.states import Status
 from duban.items.sweep import run_sweep
 from duban.organisation.directory import Source, read_source
 from duban.organisation.models import Role, Unit, User
@@ -1695,7 +1696,7 @@ def load(*, items: bool = True) -> Summary:
     # The loader is the system itself, not a person: it counts every item.
     statuses = Counter(Item.objects.values_list("status", flat=True))
     today = clock.today()
-    overdue = Item.objects.filter(status__in=ACTIVE_STATUSES, deadline__lt=today).count()
+    overdue = Item.objects.filter(overdue_filter(today)).count()
     return Summary(
         units=len(story.units),
         people=len(story.people),

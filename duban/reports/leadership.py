@@ -24,7 +24,13 @@ from django.utils.translation import gettext as _
 
 from duban import clock
 from duban.items.extension_rules import lateness
-from duban.items.lights import LightThresholds, annotate_lights, light_thresholds, start_of
+from duban.items.lights import (
+    LightThresholds,
+    annotate_lights,
+    light_thresholds,
+    overdue_filter,
+    start_of,
+)
 from duban.items.models import Item, SourceBody, SourceKind
 from duban.items.states import ACTIVE_STATUSES
 from duban.organisation.models import Role, User
@@ -40,7 +46,7 @@ def summary_counts(today: dt.date) -> dict[str, Count]:
         "total": Count("pk"),
         "completed": Count("pk", filter=Q(status__in=COMPLETED_STATUSES)),
         "active": Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
-        "overdue": Count("pk", filter=Q(status__in=ACTIVE_STATUSES, deadline__lt=today)),
+        "overdue": Count("pk", filter=overdue_filter(today)),
     }
 
 

@@ -19,6 +19,7 @@ from duban.items.lights import (
     annotate_lights,
     due_soon_until,
     light_thresholds,
+    overdue_filter,
 )
 from duban.items.models import ExtensionApprover, Feedback, FeedbackKind, FeedbackStatus, Item
 from duban.items.states import ACTIVE_STATUSES, Status
@@ -214,7 +215,7 @@ def _heads_a_unit(user: Any) -> bool:
 def leader_lists(user: Any, visible: QuerySet[Item]) -> list[WorkList]:
     today = clock.today()
     overdue_first = Case(
-        When(status__in=ACTIVE_STATUSES, deadline__lt=today, then=Value(0)),
+        When(overdue_filter(today), then=Value(0)),
         default=Value(1),
         output_field=IntegerField(),
     )
