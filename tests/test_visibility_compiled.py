@@ -14,7 +14,7 @@ from duban.items.models import Item, Notice, Recusal
 from duban.items.visibility import visible_condition, visible_items_filter
 from duban.notify.inbox import inbox, unread_count
 from duban.notify.outbox import notify
-from duban.organisation.models import Role, User
+from duban.organisation.models import Role, Unit, UnitKind, User
 
 from .conftest import Org, establish
 
@@ -171,3 +171,56 @@ def test_any_of_a_list_of_values_is_in_on_every_database(org: Org, items: list[I
         assert "= ANY(" in sql and " IN (" not in sql
     else:
         assert " IN (" in sql
+
+
+def test_the_count_gate_changes_no_count(org: Org, items: list[Item]) -> None:
+    """`count_gate` (what counting the ledger's rows adds on PostgreSQL) holds for every
+    item a person may see, whatever makes it visible to them: an ordinary item of
+    their unit, led or cooperated on; a sensitive one of a unit they are the head or
+    liaison of, or that they supervise; a discipline one their unit leads; and not for
+    a recused unit's. So every count is the same with it as without."""
+    from django.db import connection
+    from django.db.models import Q
+
+    from duban.items import actions
+    from duban.items.visibility import count_gate
+
+    from .conftest import make_person, meeting_input
+
+    member = make_person("lead_member", Role.UNIT_MEMBER, org.lead_unit, "承办单位干事")
+    # The other unit's liaison is also the cooperating unit's: two units in contact.
+    org.cooperating_unit.liaison = org.other_unit_liaison
+    org.cooperating_unit.save()
+    discipline_office = Unit.objects.create(
+        code="0150", name="纪委办公室/监察处", kind=UnitKind.DISCIPLINE_OFFICE
+    )
+    discipline_supervisor = make_person(
+        "discipline_supervisor", Role.OFFICE_SUPERVISOR, discipline_office, "纪委督办员"
+    )
+    discipline = actions.establish_item(
+        discipline_supervisor,
+        meeting_input(org, confidentiality="discipline", cooperating_units=[]),
+    )
+    sensitive_elsewhere = establish(
+        org, lead_unit=org.other_unit, cooperating_units=[], confidentiality="sensitive"
+    )
+    # A unit's person who supervises a sensitive item of a unit they have no part in.
+    Item.objects.filter(pk=sensitive_elsewhere.pk).update(supervisor=member)
+    recused = establish(org)
+    actions.declare_recusal(
+        org.office_supervisor, recused, unit=org.cooperating_unit, reason="本单位为利害关系方"
+    )
+    for person in people(org):
+        visible = Item.objects.visible_to(person)
+        gated = visible.filter(count_gate(person))
+        assert set(gated.values_list("pk", flat=True)) == compiled(person), person.username
+        assert gated.count() == visible.count()
+        unit_person = person.role in (Role.UNIT_HEAD, Role.LIAISON, Role.UNIT_MEMBER)
+        applies = connection.vendor == "postgresql" and unit_person and person.unit_id
+        assert (count_gate(person) != Q()) == bool(applies), person.username
+    # Each way in is among the rows above.
+    assert sensitive_elsewhere.pk in compiled(member)
+    assert discipline.pk in compiled(org.lead_liaison) - compiled(member)
+    assert items[3].pk in compiled(org.other_unit_liaison)  # sensitive, a unit in contact
+    assert items[1].pk in compiled(org.other_unit_liaison)  # cooperated on by that unit
+    assert recused.pk in compiled(org.lead_liaison) - compiled(org.cooperating_liaison)

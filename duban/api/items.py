@@ -20,7 +20,7 @@ from duban.items.errors import InvalidInput
 from duban.items.lights import LightThresholds, light_thresholds
 from duban.items.listing import LedgerFilters, filter_items
 from duban.items.models import Item
-from duban.items.visibility import note_read
+from duban.items.visibility import count_gate, note_read
 from duban.organisation.models import Unit, User
 from duban.web.paging import COUNT_LIMIT, bounded_count
 
@@ -137,7 +137,7 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]) -> dict[str, A
     start = (filters.page - 1) * filters.page_size
     today = clock.today()
     # Counted up to a bound, as the ledger's pages are (duban.web.paging).
-    counted = bounded_count(rows, COUNT_LIMIT)
+    counted = bounded_count(rows.filter(count_gate(_user(request))), COUNT_LIMIT)
     return {
         "count": min(counted, COUNT_LIMIT),
         "more": counted > COUNT_LIMIT,

@@ -175,6 +175,40 @@ def visible_items_filter(user: Any, prefix: str = "") -> Q:
     return (ordinary | sensitive | restricted) & ~on(pk__any_of=recusals)
 
 
+def count_gate(user: Any) -> Q:
+    """For counting rows already limited to what `user` may see: a condition every such
+    row meets, which PostgreSQL answers from one index. For a unit's person: the item
+    concerns the person's unit or a unit they are the head or liaison of (`unit_ids`,
+    by its GIN index), or they are its supervisor — implied by the rule (an ordinary
+    item of the unit, a sensitive one of a unit in contact or supervised, a restricted
+    one led by a unit in contact), so it changes no count. The count then reads the
+    unit's items from that index (a liaison's ledger count 5.7 → 1.9 ms at 100,000
+    items) instead of OR-ing each branch's index scans, where PostgreSQL also read
+    every sensitive item to AND them with the branch's units. Only for counting: the
+    planner takes the gate and the rule for independent, expects a few dozen rows, and
+    would sort them all for a first page it otherwise reads in the ledger's order.
+    Nothing (an empty Q) for others and on SQLite."""
+    if not (
+        connection.vendor == "postgresql"
+        and getattr(user, "is_authenticated", False)
+        and user.role in UNIT_PEOPLE
+        and user.unit_id
+    ):
+        return Q()
+    return Q(Precompiled(("gate", *person_key(user)), lambda: _unit_gate(user), BooleanField()))
+
+
+def _unit_gate(user: Any) -> Q:
+    from duban.organisation.models import Unit
+
+    units = (
+        Unit.objects.filter(Q(pk=user.unit_id) | Q(head_id=user.pk) | Q(liaison_id=user.pk))
+        .order_by()
+        .values("pk")
+    )
+    return Q(lead_unit_id__in_units=units) | Q(supervisor_id=user.pk)
+
+
 # The rule's SQL depends only on the values of `person_key` (everything else it reads
 # is a subquery run each time), so a changed role, unit or state is a new entry of
 # `compiled_once`.

@@ -24,6 +24,7 @@ from duban.items import actions
 from duban.items.lights import annotate_lights, light_thresholds
 from duban.items.listing import LedgerFilters, filter_items
 from duban.items.models import Item, ledger_years
+from duban.items.visibility import count_gate
 from duban.notify.inbox import inbox as readable_notices
 from duban.organisation.models import User
 
@@ -168,7 +169,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
     form, items = ledger_items(user, request.GET)
     items = items.select_related("lead_unit").only(*ROW_COLUMNS)
     page_size = ledger_page_size(request.GET)
-    page = BoundedPaginator(items, page_size).get_page(request.GET.get("page"))
+    counted = items.filter(count_gate(user))
+    page = BoundedPaginator(items, page_size, counted=counted).get_page(request.GET.get("page"))
     sort = ledger_sort(request.GET)
     return render(
         request,
