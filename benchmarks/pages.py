@@ -30,7 +30,9 @@ threads request the ledger's first page as the liaison and as the office supervi
 `--seconds` each, and the requests per second are printed with their ratio. Each server
 is first warmed up the same way for `WARM_UP_SECONDS` (its workers' first requests
 compile templates and SQL and open their database connections), so that both figures
-are of a running server.
+are of a running server. The two are then hammered in turn, `--rounds` times for their
+share of `--seconds`: a machine whose speed drifts over a minute (a shared host's
+does, by a fifth) then slows both figures alike, not the one measured second.
 
 Jobs (`--jobs`): the sweep's selection of what is due (seconds), the reminder sweep twice
 at the same moment (sent steps and seconds;
@@ -104,6 +106,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--pages", default="", help="only pages containing this text")
     parser.add_argument("--throughput", action="store_true", help="also run 16 clients")
     parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
+    parser.add_argument("--rounds", type=int, default=5, help="turns of each throughput run")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--jobs", action="store_true", help="also time sweep, export, ...")
     parser.add_argument("--sql", action="store_true", help="print each slow page's SQL")
@@ -435,8 +438,12 @@ def start_gunicorn(
     raise RuntimeError(f"gunicorn {app} did not start")
 
 
-def hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> float:
-    """Requests per second that `clients` threads get for `path` in `seconds`."""
+WARM_UP_SECONDS = 3.0
+
+
+def hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> tuple[int, float]:
+    """The requests that `clients` threads get answered for `path` in about `seconds`,
+    and the seconds they took."""
     done = [0] * clients
     failed: list[str] = []
     stop = time.monotonic() + seconds
@@ -461,7 +468,22 @@ def hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> f
         thread.join()
     if failed:
         raise RuntimeError(f"throughput run failed: {failed[0]}")
-    return sum(done) / (time.monotonic() - started)
+    return sum(done), time.monotonic() - started
+
+
+def rates(
+    runs: list[tuple[str, int, str]], clients: int, seconds: float, rounds: int
+) -> list[float]:
+    """Requests per second of each (port, path, cookie), hammered in turn `rounds`
+    times for its share of `seconds`, after a warm-up of each."""
+    for port, path, cookie in runs:
+        hammer(port, path, cookie, clients, WARM_UP_SECONDS)
+    served = [(0, 0.0)] * len(runs)
+    for _round in range(rounds):
+        for index, (port, path, cookie) in enumerate(runs):
+            count, spent = hammer(port, path, cookie, clients, seconds / rounds)
+            served[index] = (served[index][0] + count, served[index][1] + spent)
+    return [count / spent for count, spent in served]
 
 
 def server_environment(**extra: str) -> dict[str, str]:
@@ -497,9 +519,6 @@ def verify_audit_full(env: dict[str, str]) -> tuple[bool, str]:
     return done.returncode == 0, done.stdout.strip() or done.stderr.strip()
 
 
-WARM_UP_SECONDS = 3.0
-
-
 def throughput(arguments: argparse.Namespace) -> list[str]:
     from django.test import Client
 
@@ -515,10 +534,12 @@ def throughput(arguments: argparse.Namespace) -> list[str]:
         server = start_gunicorn("duban.wsgi:application", port, env)
         bare = start_gunicorn("benchmarks.baseline_wsgi:application", base_port, env)
         try:
-            hammer(port, "/items/", cookie, arguments.clients, WARM_UP_SECONDS)
-            served = hammer(port, "/items/", cookie, arguments.clients, arguments.seconds)
-            hammer(base_port, "/", "", arguments.clients, WARM_UP_SECONDS)
-            plain = hammer(base_port, "/", "", arguments.clients, arguments.seconds)
+            served, plain = rates(
+                [(port, "/items/", cookie), (base_port, "/", "")],
+                arguments.clients,
+                arguments.seconds,
+                max(1, arguments.rounds),
+            )
         finally:
             server.terminate()
             bare.terminate()

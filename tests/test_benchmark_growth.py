@@ -4,10 +4,13 @@ budget (2x) and those whose query count differs."""
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,3 +61,40 @@ def test_growth_compares_each_page_with_the_smaller_run(tmp_path: Path) -> None:
     assert report[-1] == (
         f"\nGrowth from {table} (10000 items): 1 of 3 pages more than 2×; query count differs on 1"
     )
+
+
+def test_throughput_hammers_the_servers_in_turn(monkeypatch: Any) -> None:
+    """The throughput run (--throughput) warms each server up, then takes turns: every
+    round asks each server for its share of the seconds, and each rate is that
+    server's answered requests over the time they took, all rounds together."""
+    pages = benchmark()
+    monkeypatch.setattr(pages, "WARM_UP_SECONDS", 0.2)
+    seen: list[str] = []
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            body = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    server.protocol_version = "HTTP/1.1"
+    Answer.protocol_version = "HTTP/1.1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        first, second = pages.rates([(port, "/a", ""), (port, "/b", "")], 2, 0.8, 2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first > 0 and second > 0
+    # Warm-ups (a, b), then two rounds of a then b: the path changes four times.
+    turns = [path for index, path in enumerate(seen) if index == 0 or seen[index - 1] != path]
+    assert turns == ["/a", "/b", "/a", "/b", "/a", "/b"]
