@@ -316,6 +316,20 @@ def test_there_are_no_docs_pages_that_would_need_a_cdn(client: Client, db: Any) 
         assert_error(client.get(path), 404, "not_found")
 
 
+def test_a_path_with_a_line_break_is_a_json_not_found(client: Client, db: Any) -> None:
+    """A path parameter that is no id, a line break included (%0A: the catch-all's `.`
+    did not match it, and Django answered its HTML page), is the API's JSON 404."""
+    for path in (
+        "/api/v1/%0D%0A",
+        "/api/v1/nothing%0A",
+        "/api/v1/reports/leaders/%0A/x",
+        "/api/v1/webhooks/%0A/deliveries/%0A",
+    ):
+        response = client.get(path)
+        assert response["Content-Type"].startswith("application/json"), path
+        assert_error(response, 404, "not_found")
+
+
 # ----------------------------------------------------------------------------- an item's life
 
 

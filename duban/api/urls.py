@@ -62,5 +62,6 @@ urlpatterns = [
             _namespace,
         ),
     ),
-    re_path(r"^(?P<path>.*)$", unknown_path),
+    # Any path at all: a line break (%0A) too, which `.` alone does not match.
+    re_path(r"^(?P<path>[\s\S]*)$", unknown_path),
 ]
