@@ -174,6 +174,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "duban.health.logs.RequestLogMiddleware",
+    # Before every middleware that reads the Host header: the API answers a bad one in JSON.
+    "duban.api.middleware.ApiHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "duban.accounts.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -316,6 +316,28 @@ def test_there_are_no_docs_pages_that_would_need_a_cdn(client: Client, db: Any) 
         assert_error(client.get(path), 404, "not_found")
 
 
+def test_a_host_the_server_does_not_serve_is_a_json_refusal(client: Client, org: Org) -> None:
+    """A Host header outside ALLOWED_HOSTS: Django refuses it in its middleware, before
+    any view, with its HTML 400 page; under /api/ the refusal is the API's JSON, and
+    nothing is done (a token asked for is not issued). Web pages keep Django's page."""
+
+    for path in ("/api/v1/me", "/api/v1/items", "/api/v1/nothing"):
+        response = client.get(path, HTTP_HOST="K")
+        assert response["Content-Type"].startswith("application/json"), path
+        assert_error(response, 400, "invalid")
+    before = ApiToken.objects.count()
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": org.lead_liaison.username, "password": PASSWORD},
+        content_type="application/json",
+        HTTP_HOST="bad host",
+    )
+    assert_error(response, 400, "invalid")
+    assert ApiToken.objects.count() == before
+    page = client.get("/items/", HTTP_HOST="K")
+    assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")
+
+
 def test_a_path_with_a_line_break_is_a_json_not_found(client: Client, db: Any) -> None:
     """A path parameter that is no id, a line break included (%0A: the catch-all's `.`
     did not match it, and Django answered its HTML page), is the API's JSON 404."""

@@ -182,9 +182,14 @@ def _unencodable(request: HttpRequest, exc: UnicodeEncodeError) -> HttpResponse:
     return error_response(400, "invalid", _(UNENCODABLE))
 
 
-def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
-    # Django's own refusals of malformed requests (too many fields, a bad header, ...).
+def refused_request() -> JsonResponse:
+    """Django's own refusals of malformed requests (too many fields, a bad header, a
+    host not served, ...)."""
     return error_response(400, "invalid", _("请求无效。"))
+
+
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return refused_request()
 
 
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
