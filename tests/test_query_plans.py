@@ -153,10 +153,13 @@ def test_the_ledger_and_the_unread_count_use_indexes(ledger: Org, who: str, quer
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
 @pytest.mark.parametrize("who", ["lead_liaison", "lead_head", "cooperating_liaison"])
 def test_a_unit_persons_count_finds_the_units_items_from_one_index(ledger: Org, who: str) -> None:
-    """A unit person's ledger count reads the items its gate's index conditions find
-    (`unit_ids` by its GIN index, or the person as supervisor), with the rule tested on
-    each: not a BitmapOr of every branch of the rule, which at 100,000 items read every
-    sensitive item from the visibility index to AND them with the branch's units."""
+    """A unit person's ledger count can read the items its gate's index conditions find
+    (`unit_ids` by its GIN index, or the person as supervisor), testing the rule on
+    each — not walk a whole index testing the rule on every entry, which is what the
+    planner did without the gate on the tests' tables (an index-only scan of the
+    visibility index, no condition). Which of the index conditions it combines depends
+    on the statistics it has of the tests' few rows (autovacuum analyzes them at any
+    time); at 100,000 items it takes the gate alone (docs/performance.md)."""
     user = getattr(ledger, who)
     _form, items = ledger_items(user, QueryDict(""))
     sql, params = items.filter(count_gate(user)).order_by().values("pk").query.sql_with_params()
@@ -171,11 +174,11 @@ def test_a_unit_persons_count_finds_the_units_items_from_one_index(ledger: Org, 
         own_rows_only=True,
     )
     reads = [node for node in nodes if node.get("Relation Name") == "items_item"]
-    assert [node["Node Type"] for node in reads] == ["Bitmap Heap Scan"], reads
-    recheck = reads[0]["Recheck Cond"]
-    assert "unit_ids && " in recheck and "supervisor_id = " in recheck, recheck
-    indexes = {node.get("Index Name") for node in nodes if node["Node Type"] == "Bitmap Index Scan"}
-    assert "item_unit_ids" in indexes and "item_visibility" not in indexes, indexes
+    assert reads and all(
+        "Index Cond" in node or node["Node Type"] == "Bitmap Heap Scan" for node in reads
+    ), reads
+    gin = [node for node in nodes if node.get("Index Name") == "item_unit_ids"]
+    assert gin and all("unit_ids" in node["Index Cond"] for node in gin), nodes
     assert items.filter(count_gate(user)).count() == items.count() > 0
 
 
