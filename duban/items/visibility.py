@@ -117,7 +117,12 @@ def _units_in_contact(user: Any) -> Any:
     from duban.organisation.models import Unit
 
     # Unordered: the ids are a set (the units' default order would sort them each time).
-    return Unit.objects.filter(Q(head_id=user.pk) | Q(liaison_id=user.pk)).order_by().values("pk")
+    return Unit.objects.filter(_in_contact(user)).order_by().values("pk")
+
+
+def _in_contact(user: Any) -> Q:
+    """A unit the person is the head or the liaison of."""
+    return Q(head_id=user.pk) | Q(liaison_id=user.pk)
 
 
 def visible_items_filter(user: Any, prefix: str = "") -> Q:
@@ -201,11 +206,7 @@ def count_gate(user: Any) -> Q:
 def _unit_gate(user: Any) -> Q:
     from duban.organisation.models import Unit
 
-    units = (
-        Unit.objects.filter(Q(pk=user.unit_id) | Q(head_id=user.pk) | Q(liaison_id=user.pk))
-        .order_by()
-        .values("pk")
-    )
+    units = Unit.objects.filter(Q(pk=user.unit_id) | _in_contact(user)).order_by().values("pk")
     return Q(lead_unit_id__in_units=units) | Q(supervisor_id=user.pk)
 
 
