@@ -375,7 +375,7 @@ def test_r_u4_light_filter_selects_exactly_the_rows_of_each_light(
 
 
 def test_precompiled_lights_in_a_subquery_answer_as_in_the_query(org: Org) -> None:
-    """The lights are compiled once per day and table alias (duban.items.compiled): as a
+    """The lights are compiled once per day and table alias (duban.compiled): as a
     subquery, where Django renames the item table, they answer as they do on top."""
     red = item_on(org, dt.date(2026, 11, 2), dt.date(2026, 11, 20))
     green = item_on(org, dt.date(2026, 11, 20), dt.date(2026, 12, 31))

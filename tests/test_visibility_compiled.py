@@ -130,7 +130,7 @@ def test_compiled_entries_are_bounded_and_nothing_is_kept(monkeypatch: pytest.Mo
 
     from django.core.exceptions import EmptyResultSet
 
-    from duban.items import compiled as module
+    from duban import compiled as module
 
     monkeypatch.setattr(module, "_COMPILED", OrderedDict())
     monkeypatch.setattr(module, "_COMPILED_SIZE", 3)

@@ -71,9 +71,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from duban import clock
+from duban.compiled import Precompiled
 from duban.workcalendar.calendar import WorkCalendar
 
-from .compiled import Precompiled
 from .models import Item, Milestone, SourceKind
 from .states import ACTIVE_STATUSES, CLOSED_STATUSES, Status
 
@@ -255,7 +255,7 @@ def _light_case(limits: LightThresholds) -> Case:
 
 def light_annotations(limits: LightThresholds) -> dict[str, Precompiled]:
     """`light` and the three flags as expressions on the item row, each compiled once
-    per set of thresholds (a day's) and table alias (duban.items.compiled): their SQL
+    per set of thresholds (a day's) and table alias (duban.compiled): their SQL
     depends on nothing else, and building and compiling them with the ORM cost a list
     page more than the database spent on its rows."""
     key = ("lights", timezone.get_current_timezone_name(), limits)

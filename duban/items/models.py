@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from duban.choicelabels import ChoiceLabels
+from duban.compiled import compiled_rows
 
 from .states import ACTIVE_STATUSES, Status
 
@@ -103,7 +104,10 @@ def ledger_years() -> list[int]:
     """The years that have items, newest first: from the ledger's counters (a row per
     year and category), not a DISTINCT over the items. A year filter lists them all;
     a person who sees no item of a year gets an empty list for it."""
-    years = LedgerCounter.objects.filter(last_number__gt=0).values_list("year", flat=True)
+    years = compiled_rows(
+        ("ledger years",),
+        lambda: LedgerCounter.objects.filter(last_number__gt=0).values_list("year", flat=True),
+    )
     return sorted(set(years), reverse=True)
 
 

@@ -28,9 +28,9 @@ from django.db import connection
 from django.db.models import BooleanField, Field, ForeignObject, Lookup, Q
 from django.db.models.lookups import In
 
+from duban.compiled import NOTHING, Precompiled, compiled_once
 from duban.organisation.models import Role
 
-from .compiled import NOTHING, Precompiled, compiled_once
 from .models import Confidentiality, Item, Recusal
 
 UNIT_PEOPLE = (Role.UNIT_HEAD, Role.LIAISON, Role.UNIT_MEMBER)

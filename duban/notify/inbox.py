@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from duban.items.compiled import NOTHING, compiled_once
+from duban.compiled import NOTHING, compiled_once
 from duban.items.models import Notice
 from duban.items.visibility import person_key, visible_items_filter
 

@@ -18,7 +18,9 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Expression, Field
+from django.db import connection
+from django.db.models import Expression, Field, QuerySet
+from django.db.models.query import FlatValuesListIterable
 
 _COMPILED: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _COMPILED_SIZE = 4096
@@ -84,3 +86,48 @@ class Precompiled(Expression):
             raise EmptyResultSet
         sql, params = entry
         return sql, list(params)
+
+
+def compiled_rows(key: tuple[Hashable, ...], build: Callable[[], QuerySet[Any, Any]]) -> list[Any]:
+    """The rows of the `values_list` query `build()` gives, as the ORM would return them
+    (tuples; one value per row if it is `flat`), its SQL compiled once per process for
+    `key`, which must determine that SQL and its parameters. Each call runs the query:
+    the rows are the database's at that moment.
+
+    For the small lookups every page makes (the calendar's days, the ledger's years):
+    the ORM spent several times as long building and compiling their SQL as the
+    database spent answering it.
+    """
+
+    def compile_sql() -> tuple[str, tuple[Any, ...], tuple[Any, ...], bool]:
+        queryset = build()
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        converters = tuple(
+            (position, tuple(functions), expression)
+            for position, (functions, expression) in compiler.get_converters(columns).items()
+        )
+        flat = queryset._iterable_class is FlatValuesListIterable
+        return sql, tuple(params), converters, flat
+
+    entry = compiled_once(("rows", connection.vendor, *key), compile_sql)
+    if entry is NOTHING:
+        return []
+    sql, params, converters, flat = entry
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = [_converted(row, converters) for row in rows]
+    return [row[0] for row in rows] if flat else [tuple(row) for row in rows]
+
+
+def _converted(row: Any, converters: tuple[Any, ...]) -> list[Any]:
+    values = list(row)
+    for position, functions, expression in converters:
+        value = values[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[position] = value
+    return values
