@@ -41,6 +41,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import pages  # noqa: E402 - this checkout's benchmark helpers; they import no duban module
+
 WARM_UP_REQUESTS = 30
 
 
@@ -72,8 +75,7 @@ class Cost:
         return statistics.median(self.times)
 
     def p95(self) -> float:
-        ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return pages.p95(self.times)
 
 
 def report(costs: dict[str, Cost]) -> list[str]:
@@ -106,9 +108,6 @@ def worker(tree: str, persona: str, page: str) -> None:
     `ready`; then for each line N read, serve N requests and print the CPU seconds
     they took here and in the database's server process ('-' if not measured), and
     each request's milliseconds."""
-    sys.path.insert(0, str(HERE))
-    import pages  # this checkout's benchmark helpers; they import no duban module
-
     sys.path.insert(0, tree)  # ahead of this checkout, which `pages` put first
     pages.setup_django()
     from django.test import Client
@@ -196,8 +195,6 @@ def start(side: Side, persona: str, page: str) -> subprocess.Popen[str]:
 
 
 def compare(sides: list[Side], persona: str, page: str, batches: int, requests: int) -> list[str]:
-    from pages import PERSONAS
-
     processes = {side.name: start(side, persona, page) for side in sides}
     costs = {side.name: Cost() for side in sides}
     names = list(processes)
@@ -219,7 +216,7 @@ def compare(sides: list[Side], persona: str, page: str, batches: int, requests: 
             assert process.stdin is not None
             process.stdin.close()
             process.wait()
-    username = PERSONAS.get(persona) or persona
+    username = pages.PERSONAS.get(persona) or persona
     title = f"# {page} as {username}: {batches} alternating batches of {requests} requests"
     return [title, *report(costs)]
 
@@ -257,7 +254,6 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         parser.error("DATABASE_URL is not set: say which database this side runs on")
-    sys.path.insert(0, str(HERE))
     for line in compare(
         sides(arguments, database_url),
         arguments.persona,

@@ -153,9 +153,7 @@ class WorkCalendar:
         self._loaded_from = min(first, self._loaded_from)
         self._loaded_to = max(last, self._loaded_to)
         days = CalendarDay.objects.filter(reduce(operator.or_, parts)).order_by()
-        self._kinds.update(days.values_list("day", "kind"))
-        if self._official_years is None:
-            self._load_years()
+        self._kinds.update(days.values_list("day", "kind"))  # the years came with the first
         self._workdays_before = None
 
     def _load_days_and_years(self, first: date, last: date) -> None:
